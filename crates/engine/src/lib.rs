@@ -1,1 +1,50 @@
-//! placeholder
+//! dengta's engine: from a dataset directory to explained daily scores.
+//!
+//! # Brief overview
+//!
+//! The flow is read → aggregate per store-day → windows → scores → outputs:
+//!
+//! - [`reader::read_dataset`] reads every table of SPEC §3 from CSV or Parquet,
+//!   checks each row ([`cell`], [`schema`]) and keeps the accepted ones as Arrow
+//!   batches, with every reject accounted for.
+//! - [`aggregate`] runs one DataFusion plan that sums every [`dengta_model::Measure`]
+//!   per store and business day of its anchor instant.
+//! - [`partials::DayPartials`] derives any rolling window from those daily partials.
+//! - [`daily`] asks the rule version in force each day to score the window counts
+//!   ([`dengta_rules::RuleSet::evaluate`]).
+//! - [`output`] writes `daily_scores` (CSV and Parquet), rejects, partials and the
+//!   run manifest; [`explain`] reads a run back and explains one store-day.
+//!
+//! ```no_run
+//! # async fn demo() -> dengta_engine::Result<()> {
+//! use dengta_engine::{run, NoProgress};
+//! use dengta_model::Day;
+//! let req = run::ScoreRequest {
+//!     dataset: "dataset".into(),
+//!     from: Day::parse("2025-01-01").unwrap(),
+//!     to: Day::parse("2025-01-31").unwrap(),
+//!     out: "out".into(),
+//!     strict: false,
+//! };
+//! let outcome = run::score(&req, &dengta_rules::RuleBook::default_book(), &NoProgress).await?;
+//! println!("{} rows", outcome.rows.len());
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+pub mod aggregate;
+pub mod cell;
+pub mod daily;
+pub mod dataset;
+mod error;
+pub mod explain;
+pub mod output;
+pub mod partials;
+mod progress;
+pub mod reader;
+pub mod run;
+pub mod schema;
+pub mod source;
+
+pub use error::{Error, Result};
+pub use progress::{NoProgress, Progress};

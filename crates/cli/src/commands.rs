@@ -1,0 +1,75 @@
+//! Subcommands.
+
+mod demo;
+mod explain;
+mod generate;
+mod score;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use dengta_model::Day;
+use dengta_rules::{RuleBook, RuleSet};
+
+/// dengta (灯塔) scores marketplace merchants on the service they give, the way
+/// Tmall's New Lighthouse basic service assessment does: indicators per store and
+/// day, 0–5 dimension scores, the weighted basic score (or 99 = default pass), stars,
+/// and an explanation of every number.
+#[derive(Parser)]
+#[command(name = "dengta", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a demo dataset, score it, and show where the results are.
+    Demo(demo::Args),
+    /// Score a dataset directory: daily scores per operating store and day.
+    Score(score::Args),
+    /// Explain one store's score on one day from a scoring run's output.
+    Explain(explain::Args),
+    /// Write a realistic synthetic dataset (seeded: same command, same files).
+    Generate(generate::Args),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(a) => demo::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Explain(a) => explain::run(a),
+        Command::Generate(a) => generate::run(a),
+    }
+}
+
+/// Parses a `YYYY-MM-DD` argument.
+pub fn parse_day(text: &str) -> Result<Day, String> {
+    Day::parse(text).ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD"))
+}
+
+/// Loads the rule files given, or the built-in defaults when none is.
+pub fn load_rules(files: &[PathBuf]) -> Result<RuleBook> {
+    if files.is_empty() {
+        return Ok(RuleBook::default_book());
+    }
+    let mut versions = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match RuleSet::load(f) {
+            Ok(r) => versions.push(r),
+            Err(dengta_rules::Error::InvalidRules(e)) => errors.extend(e),
+            Err(e) => return Err(e).with_context(|| format!("loading rules {}", f.display())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(dengta_engine::Error::InvalidRules(dengta_rules::Error::InvalidRules(errors)).into());
+    }
+    Ok(RuleBook::new(versions).map_err(dengta_engine::Error::InvalidRules)?)
+}
+
+/// A tokio runtime for the engine's async parts.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}

@@ -1,0 +1,201 @@
+//! The heavy aggregation: events → per-store, per-business-day partial sums of every
+//! [`Measure`], in Apache DataFusion.
+//!
+//! Every measure's query is derived from one definition ([`MeasureSpec`]: table,
+//! filter, anchor instant, value); the queries are unioned into one plan whose
+//! output is the long table `(measure, store, day, sum, count)`. The same logical
+//! plan can run on a Ballista cluster, since it uses only built-in expressions.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, UInt32Type, UInt8Type};
+use datafusion::datasource::MemTable;
+use datafusion::functions_aggregate::expr_fn::{count, sum};
+use datafusion::prelude::*;
+use dengta_model::{Day, Measure, MeasureSums, UtcOffset, MS_PER_DAY};
+use dengta_rules::RuleSet;
+
+use crate::dataset::Dataset;
+use crate::error::Result;
+use crate::partials::DayPartials;
+use crate::schema::Table;
+
+/// The rule parameters that change which business day an event is anchored to.
+/// Rule versions that share a profile share their partials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Profile {
+    /// Business time zone.
+    pub offset: UtcOffset,
+    /// Pickup deadline after payment, ms.
+    pub pickup_deadline_ms: i64,
+    /// Reply deadline after a chat starts, ms.
+    pub reply_deadline_ms: i64,
+}
+
+impl Profile {
+    /// The profile of a rule version.
+    pub fn of(rules: &RuleSet) -> Profile {
+        Profile {
+            offset: rules.offset,
+            pickup_deadline_ms: rules.pickup_deadline_ms,
+            reply_deadline_ms: rules.reply_deadline_ms,
+        }
+    }
+
+    /// A short text key, stored with persisted partials.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.offset, self.pickup_deadline_ms, self.reply_deadline_ms)
+    }
+}
+
+/// How one measure is computed from one event table.
+pub struct MeasureSpec {
+    /// The measure.
+    pub measure: Measure,
+    /// Its source table.
+    pub table: Table,
+    /// Which rows count.
+    pub filter: Option<Expr>,
+    /// The instant whose business day the row is counted on (ms).
+    pub anchor: Expr,
+    /// The value summed (Int64).
+    pub value: Expr,
+}
+
+fn on_time(actual: &str, deadline: Expr) -> Expr {
+    when(col(actual).is_not_null().and(col(actual).lt_eq(deadline)), lit(1i64)).otherwise(lit(0i64)).expect("a CASE with one WHEN and an ELSE is well formed")
+}
+
+/// The definition of every measure (SPEC §4's anchors and denominators).
+pub fn spec(measure: Measure, p: &Profile) -> MeasureSpec {
+    let pickup_deadline = col("paid_at") + lit(p.pickup_deadline_ms);
+    let reply_deadline = col("started_at") + lit(p.reply_deadline_ms);
+    let completed = |kind: &str| {
+        Some(col("kind").eq(lit(kind.to_string())).and(col("completed_at").is_not_null()))
+    };
+    let (table, filter, anchor, value) = match measure {
+        Measure::Reviews => (Table::Reviews, None, col("created_at"), col("item_score")),
+        Measure::PickupDeadlines => {
+            (Table::Orders, None, pickup_deadline.clone(), on_time("picked_up_at", pickup_deadline))
+        }
+        Measure::OrdersPaid => (Table::Orders, None, col("paid_at"), lit(0i64)),
+        Measure::RefundOnlyCompleted => (
+            Table::Refunds,
+            completed("refund_only"),
+            col("completed_at"),
+            col("completed_at") - col("requested_at"),
+        ),
+        Measure::ReturnRefundCompleted => (
+            Table::Refunds,
+            completed("return_refund"),
+            col("completed_at"),
+            col("completed_at") - col("requested_at"),
+        ),
+        Measure::DisputesRefundedLiable => (
+            Table::Disputes,
+            Some(col("closed_at").is_not_null().and(col("refunded")).and(col("merchant_liable"))),
+            col("closed_at"),
+            lit(0i64),
+        ),
+        Measure::ComplaintsUpheld => (
+            Table::Complaints,
+            Some(col("decided_at").is_not_null().and(col("upheld"))),
+            col("decided_at"),
+            lit(0i64),
+        ),
+        Measure::ChatDeadlines => {
+            (Table::Chats, None, reply_deadline.clone(), on_time("first_human_reply_at", reply_deadline))
+        }
+        Measure::ChatReplies => (
+            Table::Chats,
+            Some(col("first_human_reply_at").is_not_null()),
+            col("first_human_reply_at"),
+            col("first_human_reply_at") - col("started_at"),
+        ),
+    };
+    MeasureSpec { measure, table, filter, anchor, value }
+}
+
+/// The business day of an instant expression: floor((ms + offset) / day), also for
+/// instants before 1970.
+fn business_day(anchor: Expr, offset: UtcOffset) -> Expr {
+    let local = anchor + lit(offset.millis());
+    let rem = ((local.clone() % lit(MS_PER_DAY)) + lit(MS_PER_DAY)) % lit(MS_PER_DAY);
+    cast((local - rem) / lit(MS_PER_DAY), DataType::Int32)
+}
+
+/// Registers the dataset's event batches as tables of a new DataFusion session.
+pub fn session_for(ds: &Dataset) -> Result<SessionContext> {
+    let config = SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let ctx = SessionContext::new_with_config(config);
+    for (table, events) in &ds.events {
+        let mem = MemTable::try_new(events.schema.clone(), vec![events.batches.clone()])?;
+        ctx.register_table(table.name(), Arc::new(mem))?;
+    }
+    Ok(ctx)
+}
+
+/// The plan computing `(measure, store, day, sum, count)` for every measure.
+pub async fn partials_plan(ctx: &SessionContext, profile: &Profile) -> Result<DataFrame> {
+    let mut plan: Option<DataFrame> = None;
+    for measure in Measure::ALL {
+        let s = spec(measure, profile);
+        let mut df = ctx.table(s.table.name()).await?;
+        if let Some(f) = s.filter {
+            df = df.filter(f)?;
+        }
+        let df = df
+            .select(vec![
+                col("store"),
+                business_day(s.anchor, profile.offset).alias("day"),
+                s.value.alias("v"),
+            ])?
+            .aggregate(vec![col("store"), col("day")], vec![sum(col("v")).alias("sum"), count(lit(1i64)).alias("count")])?
+            .select(vec![
+                lit(measure.code()).alias("measure"),
+                col("store"),
+                col("day"),
+                cast(col("sum"), DataType::Int64).alias("sum"),
+                col("count"),
+            ])?;
+        plan = Some(match plan {
+            None => df,
+            Some(p) => p.union(df)?,
+        });
+    }
+    Ok(plan.expect("Measure::ALL is not empty"))
+}
+
+/// Runs the aggregation of a dataset for one profile.
+pub async fn aggregate(ds: &Dataset, profile: &Profile) -> Result<DayPartials> {
+    let ctx = session_for(ds)?;
+    let batches = partials_plan(&ctx, profile).await?.collect().await?;
+    partials_from_batches(ds.stores.len(), &batches)
+}
+
+/// Builds the in-memory window index from `(measure, store, day, sum, count)` rows.
+pub fn partials_from_batches(stores: usize, batches: &[RecordBatch]) -> Result<DayPartials> {
+    let mut partials = DayPartials::new(stores);
+    for batch in batches {
+        let measure = batch.column(0).as_primitive::<UInt8Type>();
+        let store = batch.column(1).as_primitive::<UInt32Type>();
+        let day = batch.column(2).as_primitive::<Int32Type>();
+        let s = batch.column(3).as_primitive::<Int64Type>();
+        let c = batch.column(4).as_primitive::<Int64Type>();
+        for i in 0..batch.num_rows() {
+            let m = Measure::from_code(measure.value(i))
+                .ok_or_else(|| crate::Error::Internal(format!("unknown measure code {}", measure.value(i))))?;
+            partials.add(
+                store.value(i) as usize,
+                m,
+                Day(day.value(i)),
+                MeasureSums { sum: if s.is_null(i) { 0 } else { s.value(i) }, count: c.value(i) },
+            );
+        }
+    }
+    partials.seal();
+    Ok(partials)
+}
+
+use datafusion::arrow::array::Array;

@@ -1,0 +1,1 @@
+//! Explanations (to be written).

@@ -1,0 +1,230 @@
+//! Writing results (SPEC §11) as CSV and Parquet. Each file is written beside its
+//! final name and renamed into place, so a killed run never leaves a half file
+//! under a result's name; `run.json` is written last and names what the run made.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use dengta_model::{Day, Indicator, Measure};
+
+use crate::daily::{dimension_columns, ScoreRow};
+use crate::dataset::Reject;
+use crate::error::{Error, Result};
+use crate::partials::DayPartials;
+
+/// Writes `path` through a temporary file renamed into place.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+    let tmp = tmp_path(path);
+    let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let mut out = BufWriter::new(file);
+    write(&mut out)?;
+    let file = out.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// The `daily_scores` header (SPEC §11).
+pub fn daily_header() -> Vec<String> {
+    let mut h: Vec<String> = ["store_id", "date", "rule_version", "category", "status", "reason", "score", "star"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    h.extend(dimension_columns());
+    for i in Indicator::ALL {
+        h.push(i.name().to_string());
+        h.push(format!("{}_n", i.name()));
+        h.push(format!("{}_score", i.name()));
+    }
+    h
+}
+
+fn fixed(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.10}"))
+}
+
+fn shortest(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:?}"))
+}
+
+/// Writes `daily_scores.csv`.
+pub fn write_daily_csv(path: &Path, rows: &[ScoreRow]) -> Result<()> {
+    write_atomically(path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", path.display()));
+        w.write_record(daily_header()).map_err(io)?;
+        let mut record: Vec<String> = Vec::with_capacity(40);
+        for r in rows {
+            record.clear();
+            record.push(r.store_id.clone());
+            record.push(r.date.to_string());
+            record.push(r.rule_version.clone());
+            record.push(r.category.clone());
+            record.push(r.verdict.status().to_string());
+            record.push(r.verdict.reason().to_string());
+            record.push(r.score_text());
+            record.push(r.star.map_or_else(String::new, |s| s.to_string()));
+            record.extend(r.dims.iter().map(|d| fixed(*d)));
+            for c in &r.indicators {
+                record.push(shortest(c.value));
+                record.push(c.n.map_or_else(String::new, |n| n.to_string()));
+                record.push(fixed(c.score));
+            }
+            w.write_record(&record).map_err(io)?;
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
+}
+
+fn daily_schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new("store_id", DataType::Utf8, false),
+        Field::new("date", DataType::Date32, false),
+        Field::new("rule_version", DataType::Utf8, false),
+        Field::new("category", DataType::Utf8, false),
+        Field::new("status", DataType::Utf8, false),
+        Field::new("reason", DataType::Utf8, true),
+        Field::new("score", DataType::Decimal128(6, 2), false),
+        Field::new("star", DataType::Float64, true),
+    ];
+    fields.extend(dimension_columns().map(|d| Field::new(d, DataType::Float64, true)));
+    for i in Indicator::ALL {
+        fields.push(Field::new(i.name(), DataType::Float64, true));
+        fields.push(Field::new(format!("{}_n", i.name()), DataType::Int64, true));
+        fields.push(Field::new(format!("{}_score", i.name()), DataType::Float64, true));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// The `daily_scores` rows as one Arrow batch.
+pub fn daily_batch(rows: &[ScoreRow]) -> Result<RecordBatch> {
+    let text = |f: &dyn Fn(&ScoreRow) -> Option<String>| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        for r in rows {
+            b.append_option(f(r));
+        }
+        Arc::new(b.finish())
+    };
+    let float = |f: &dyn Fn(&ScoreRow) -> Option<f64>| -> ArrayRef {
+        let mut b = Float64Builder::with_capacity(rows.len());
+        for r in rows {
+            b.append_option(f(r));
+        }
+        Arc::new(b.finish())
+    };
+    let mut dates = Date32Builder::with_capacity(rows.len());
+    let mut scores = Decimal128Builder::with_capacity(rows.len());
+    for r in rows {
+        dates.append_value(r.date.0);
+        scores.append_value(i128::from(r.score_cents));
+    }
+    let mut columns: Vec<ArrayRef> = vec![
+        text(&|r| Some(r.store_id.clone())),
+        Arc::new(dates.finish()),
+        text(&|r| Some(r.rule_version.clone())),
+        text(&|r| Some(r.category.clone())),
+        text(&|r| Some(r.verdict.status().to_string())),
+        text(&|r| Some(r.verdict.reason().to_string()).filter(|s| !s.is_empty())),
+        Arc::new(scores.finish().with_precision_and_scale(6, 2)?),
+        float(&|r| r.star.map(|s| f64::from(s.0) / 2.0)),
+    ];
+    for d in 0..5 {
+        columns.push(float(&|r| r.dims[d]));
+    }
+    for i in 0..Indicator::ALL.len() {
+        columns.push(float(&|r| r.indicators[i].value));
+        let mut n = Int64Builder::with_capacity(rows.len());
+        for r in rows {
+            n.append_option(r.indicators[i].n);
+        }
+        columns.push(Arc::new(n.finish()));
+        columns.push(float(&|r| r.indicators[i].score));
+    }
+    Ok(RecordBatch::try_new(daily_schema(), columns)?)
+}
+
+/// Writes one Arrow batch as a zstd-compressed Parquet file.
+pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    write_atomically(path, |out| {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        let mut w = ArrowWriter::try_new(out, batch.schema(), Some(props))?;
+        w.write(batch)?;
+        w.close()?;
+        Ok(())
+    })
+}
+
+/// Writes the rejects file: `table,row,column,reason,value`.
+pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
+    write_atomically(path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", path.display()));
+        w.write_record(["table", "row", "column", "reason", "value"]).map_err(io)?;
+        for r in rejects {
+            w.write_record([r.table.name(), &r.row.to_string(), &r.column, r.reason.name(), &r.value]).map_err(io)?;
+        }
+        w.flush().map_err(|e| Error::io(path, e))
+    })
+}
+
+/// The partials of one profile as a batch: `profile, measure, store_id, day, sum, count`.
+pub fn partials_batch(profile_key: &str, store_ids: &[String], partials: &DayPartials) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("profile", DataType::Utf8, false),
+        Field::new("measure", DataType::Utf8, false),
+        Field::new("store_id", DataType::Utf8, false),
+        Field::new("day", DataType::Date32, false),
+        Field::new("sum", DataType::Int64, false),
+        Field::new("count", DataType::Int64, false),
+    ]));
+    let (mut p, mut m, mut s, mut d, mut su, mut c) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        Date32Builder::new(),
+        Int64Builder::new(),
+        Int64Builder::new(),
+    );
+    for (store, id) in store_ids.iter().enumerate().take(partials.store_count()) {
+        for measure in Measure::ALL {
+            for (day, sums) in partials.days(store, measure) {
+                p.append_value(profile_key);
+                m.append_value(measure.name());
+                s.append_value(id);
+                d.append_value(day.0);
+                su.append_value(sums.sum);
+                c.append_value(sums.count);
+            }
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(p.finish()),
+        Arc::new(m.finish()),
+        Arc::new(s.finish()),
+        Arc::new(d.finish()),
+        Arc::new(su.finish()),
+        Arc::new(c.finish()),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// Formats a day for file names and JSON.
+pub fn day_text(day: Day) -> String {
+    day.to_string()
+}

@@ -1,0 +1,301 @@
+//! Reading a dataset directory with the bad-input contract of SPEC §3: every rejected
+//! row is accounted for, duplicates keep the first valid row, a missing required
+//! column stops the run.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder,
+};
+use datafusion::arrow::record_batch::RecordBatch;
+use dengta_model::Day;
+
+use crate::cell::{self, Reason, Value};
+use crate::dataset::{
+    event_schema, Dataset, EventBatches, Exemption, ExemptionScope, Reject, Store, TableSummary,
+};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::schema::{Kind, Table};
+use crate::source::{self, Row};
+
+/// Rows per Arrow batch of checked events.
+const BATCH_ROWS: usize = 65_536;
+
+/// Reads and checks every table of a dataset directory.
+pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
+    if !dir.is_dir() {
+        return Err(Error::input(dir, "not a dataset directory (expected a folder holding stores.csv and event tables)"));
+    }
+    let mut ds = Dataset {
+        dir: dir.to_path_buf(),
+        stores: Vec::new(),
+        store_index: HashMap::new(),
+        exemptions: Vec::new(),
+        events: BTreeMap::new(),
+        summaries: BTreeMap::new(),
+        rejects: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for table in Table::ALL {
+        let Some(src) = source::locate(dir, table)? else {
+            if table == Table::Stores {
+                return Err(Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required"));
+            }
+            if table != Table::Exemptions {
+                ds.warnings.push(format!("table `{table}` is absent from {}; it is read as empty", dir.display()));
+            }
+            ds.summaries.insert(table, TableSummary::default());
+            if Table::EVENTS.contains(&table) {
+                ds.events.insert(table, EventBatches { schema: event_schema(table), batches: Vec::new() });
+            }
+            continue;
+        };
+        progress.stage(&format!("reading {table}"), None);
+        let mut checker = Checker::new(table, &ds.store_index);
+        let mut summary = TableSummary { source: Some(src.path().to_path_buf()), ..TableSummary::default() };
+        let mut rejects = Vec::new();
+        source::for_each_row(&src, table, &mut |row_no, row| {
+            summary.read += 1;
+            if row_no % 100_000 == 0 {
+                progress.advance(100_000);
+            }
+            match checker.check_row(row) {
+                Ok(values) => {
+                    summary.accepted += 1;
+                    checker.accept(values)
+                }
+                Err((column, reason, value)) => {
+                    summary.rejected += 1;
+                    rejects.push(Reject { table, row: row_no, column, reason, value });
+                    Ok(())
+                }
+            }
+        })?;
+        let output = checker.finish()?;
+        match output {
+            Output::Stores(stores) => {
+                ds.store_index = stores.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u32)).collect();
+                ds.stores = stores;
+            }
+            Output::Exemptions(exemptions) => ds.exemptions = exemptions,
+            Output::Events(batches) => {
+                ds.events.insert(table, batches);
+            }
+        }
+        ds.summaries.insert(table, summary);
+        ds.rejects.extend(rejects);
+    }
+    ds.rejects.sort_by(|a, b| a.table.name().cmp(b.table.name()).then(a.row.cmp(&b.row)));
+    Ok(ds)
+}
+
+/// A rejected row: the column, the reason, the value as read.
+type RowError = (String, Reason, String);
+
+enum Output {
+    Stores(Vec<Store>),
+    Exemptions(Vec<Exemption>),
+    Events(EventBatches),
+}
+
+enum ColumnBuilder {
+    Text(StringBuilder),
+    Store(UInt32Builder),
+    Int(Int64Builder),
+    Date(Date32Builder),
+    Bool(BooleanBuilder),
+}
+
+impl ColumnBuilder {
+    fn for_kind(kind: Kind) -> ColumnBuilder {
+        match kind {
+            Kind::StoreRef => ColumnBuilder::Store(UInt32Builder::new()),
+            Kind::Id | Kind::Text | Kind::Enum(_) => ColumnBuilder::Text(StringBuilder::new()),
+            Kind::Timestamp | Kind::Amount | Kind::ReviewScore => ColumnBuilder::Int(Int64Builder::new()),
+            Kind::Date => ColumnBuilder::Date(Date32Builder::new()),
+            Kind::Bool => ColumnBuilder::Bool(BooleanBuilder::new()),
+        }
+    }
+
+    fn append(&mut self, value: &Value, store: Option<u32>) -> Result<()> {
+        match (self, value) {
+            (ColumnBuilder::Store(b), _) => b.append_option(store),
+            (ColumnBuilder::Text(b), Value::Text(t)) => b.append_value(t),
+            (ColumnBuilder::Int(b), Value::Ms(v) | Value::Fen(v) | Value::Int(v)) => b.append_value(*v),
+            (ColumnBuilder::Date(b), Value::Day(d)) => b.append_value(d.0),
+            (ColumnBuilder::Bool(b), Value::Bool(v)) => b.append_value(*v),
+            (ColumnBuilder::Text(b), Value::Null) => b.append_null(),
+            (ColumnBuilder::Int(b), Value::Null) => b.append_null(),
+            (ColumnBuilder::Date(b), Value::Null) => b.append_null(),
+            (ColumnBuilder::Bool(b), Value::Null) => b.append_null(),
+            (_, v) => return Err(Error::Internal(format!("checked value {v:?} does not fit its column"))),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Text(b) => Arc::new(b.finish()),
+            ColumnBuilder::Store(b) => Arc::new(b.finish()),
+            ColumnBuilder::Int(b) => Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
+            ColumnBuilder::Bool(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Checks the rows of one table and keeps the accepted ones.
+struct Checker<'a> {
+    table: Table,
+    stores_by_id: &'a HashMap<String, u32>,
+    ids: HashSet<String>,
+    builders: Vec<ColumnBuilder>,
+    pending: usize,
+    batches: Vec<RecordBatch>,
+    stores: Vec<Store>,
+    exemptions: Vec<Exemption>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(table: Table, stores_by_id: &'a HashMap<String, u32>) -> Checker<'a> {
+        Checker {
+            table,
+            stores_by_id,
+            ids: HashSet::new(),
+            builders: table.columns().iter().map(|c| ColumnBuilder::for_kind(c.kind)).collect(),
+            pending: 0,
+            batches: Vec::new(),
+            stores: Vec::new(),
+            exemptions: Vec::new(),
+        }
+    }
+
+    /// Checks one record: each column in order, then orderings, then the store
+    /// reference, then the id's uniqueness (only valid rows claim an id).
+    fn check_row(&mut self, row: Row<'_>) -> std::result::Result<Vec<Value>, RowError> {
+        let cells = match row {
+            Row::Malformed(raw) => return Err((String::new(), Reason::MalformedRow, raw)),
+            Row::Cells(cells) => cells,
+        };
+        let columns = self.table.columns();
+        let mut values = Vec::with_capacity(columns.len());
+        for (column, cell) in columns.iter().zip(cells) {
+            let value = cell::check(cell, column.kind).map_err(|r| (column.name.to_string(), r, cell.display()))?;
+            let required = !column.optional_value || self.conditionally_required(column.name, &values);
+            if value == Value::Null && required {
+                return Err((column.name.to_string(), Reason::MissingValue, cell.display()));
+            }
+            values.push(value);
+        }
+        for (earlier, later) in self.table.orderings() {
+            let (a, b) = (self.value(&values, earlier), self.value(&values, later));
+            let before = match (a, b) {
+                (Value::Ms(a), Value::Ms(b)) => b < a,
+                (Value::Day(a), Value::Day(b)) => b < a,
+                _ => false,
+            };
+            if before {
+                let at = self.index(later);
+                return Err((later.to_string(), Reason::EndBeforeStart, cells[at].display()));
+            }
+        }
+        for (i, column) in columns.iter().enumerate() {
+            let is_ref = column.kind == Kind::StoreRef
+                || (self.table == Table::Exemptions && column.name == "target" && self.value(&values, "scope") == &Value::Text("store".into()));
+            if let (true, Value::Text(id)) = (is_ref, &values[i]) {
+                if !self.stores_by_id.contains_key(id) {
+                    return Err((column.name.to_string(), Reason::UnknownStore, id.clone()));
+                }
+            }
+        }
+        if let Some(i) = columns.iter().position(|c| c.kind == Kind::Id) {
+            if let Value::Text(id) = &values[i] {
+                if !self.ids.insert(id.clone()) {
+                    return Err((columns[i].name.to_string(), Reason::DuplicateId, id.clone()));
+                }
+            }
+        }
+        Ok(values)
+    }
+
+    /// An exemption's `target` is required unless its scope is `all`.
+    fn conditionally_required(&self, column: &str, earlier: &[Value]) -> bool {
+        self.table == Table::Exemptions && column == "target" && earlier.first() != Some(&Value::Text("all".into()))
+    }
+
+    fn index(&self, column: &str) -> usize {
+        self.table.column_index(column).expect("orderings and lookups name columns of their own table")
+    }
+
+    fn value<'v>(&self, values: &'v [Value], column: &str) -> &'v Value {
+        &values[self.index(column)]
+    }
+
+    fn accept(&mut self, values: Vec<Value>) -> Result<()> {
+        match self.table {
+            Table::Stores => {
+                let text = |v: &Value| if let Value::Text(t) = v { t.clone() } else { String::new() };
+                let day = |v: &Value| if let Value::Day(d) = v { Some(*d) } else { None };
+                let flag = |v: &Value| matches!(v, Value::Bool(true));
+                self.stores.push(Store {
+                    id: text(&values[0]),
+                    name: text(&values[1]),
+                    main_category: text(&values[2]),
+                    opened_on: day(&values[3]).unwrap_or(Day(0)),
+                    closed_on: day(&values[4]),
+                    onboarded: flag(&values[5]),
+                    removed_for_violation: flag(&values[6]),
+                });
+            }
+            Table::Exemptions => {
+                let text = |v: &Value| if let Value::Text(t) = v { t.clone() } else { String::new() };
+                let day = |v: &Value| if let Value::Day(d) = v { *d } else { Day(0) };
+                let scope = match text(&values[0]).as_str() {
+                    "all" => ExemptionScope::All,
+                    "category" => ExemptionScope::Category(text(&values[1])),
+                    _ => ExemptionScope::Store(text(&values[1])),
+                };
+                self.exemptions.push(Exemption { scope, from: day(&values[2]), to: day(&values[3]), reason: text(&values[4]) });
+            }
+            _ => {
+                let columns = self.table.columns();
+                for (i, (builder, value)) in self.builders.iter_mut().zip(&values).enumerate() {
+                    let store = match (&columns[i].kind, value) {
+                        (Kind::StoreRef, Value::Text(id)) => self.stores_by_id.get(id).copied(),
+                        _ => None,
+                    };
+                    builder.append(value, store)?;
+                }
+                self.pending += 1;
+                if self.pending >= BATCH_ROWS {
+                    self.flush()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
+        self.batches.push(RecordBatch::try_new(event_schema(self.table), arrays)?);
+        self.pending = 0;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Output> {
+        Ok(match self.table {
+            Table::Stores => Output::Stores(self.stores),
+            Table::Exemptions => Output::Exemptions(self.exemptions),
+            table => {
+                self.flush()?;
+                Output::Events(EventBatches { schema: event_schema(table), batches: self.batches })
+            }
+        })
+    }
+}

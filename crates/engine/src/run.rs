@@ -1,0 +1,188 @@
+//! A scoring run: read → aggregate per store-day → windows → scores → outputs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dengta_model::Day;
+use dengta_rules::RuleBook;
+
+use crate::aggregate::{self, Profile};
+use crate::daily::{self, ScoreRow};
+use crate::dataset::{Dataset, TableSummary};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::partials::DayPartials;
+use crate::progress::Progress;
+use crate::reader;
+use crate::schema::Table;
+
+/// What to score.
+#[derive(Clone, Debug)]
+pub struct ScoreRequest {
+    /// Dataset directory (SPEC §3).
+    pub dataset: PathBuf,
+    /// First day scored.
+    pub from: Day,
+    /// Last day scored (inclusive).
+    pub to: Day,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Fail when any row is rejected.
+    pub strict: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct ScoreOutcome {
+    /// Per-table account of rows.
+    pub summaries: BTreeMap<Table, TableSummary>,
+    /// Rows rejected in all.
+    pub rejected: usize,
+    /// Things a person should know.
+    pub warnings: Vec<String>,
+    /// Stores in the dataset.
+    pub stores: usize,
+    /// Stores with at least one scored row.
+    pub stores_scored: usize,
+    /// Days in the range.
+    pub days: u32,
+    /// The daily rows written.
+    pub rows: Vec<ScoreRow>,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Wall time of the run, seconds.
+    pub seconds: f64,
+}
+
+/// File names inside a run's output directory.
+pub mod files {
+    /// Daily scores, CSV.
+    pub const DAILY_CSV: &str = "daily_scores.csv";
+    /// Daily scores, Parquet.
+    pub const DAILY_PARQUET: &str = "daily_scores.parquet";
+    /// Rejected rows.
+    pub const REJECTS: &str = "rejects.csv";
+    /// Per-store, per-day partial aggregates.
+    pub const PARTIALS: &str = "partials.parquet";
+    /// The run manifest, written last.
+    pub const MANIFEST: &str = "run.json";
+    /// The rule files that scored the run.
+    pub const RULES_DIR: &str = "rules";
+}
+
+/// Aggregates the dataset once per distinct rule profile.
+pub async fn aggregate_all(ds: &Dataset, book: &RuleBook) -> Result<HashMap<Profile, DayPartials>> {
+    let mut partials = HashMap::new();
+    for rules in book.versions() {
+        let profile = Profile::of(rules);
+        if !partials.contains_key(&profile) {
+            partials.insert(profile, aggregate::aggregate(ds, &profile).await?);
+        }
+    }
+    Ok(partials)
+}
+
+/// Runs a scoring job end to end and writes its outputs.
+pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress) -> Result<ScoreOutcome> {
+    let started = Instant::now();
+    if req.to < req.from {
+        return Err(Error::InvalidRequest(format!("--to {} is before --from {}", req.to, req.from)));
+    }
+    daily::rules_on(book, req.from)?;
+    std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
+
+    let ds = reader::read_dataset(&req.dataset, progress)?;
+    let rejects_path = req.out.join(files::REJECTS);
+    output::write_rejects(&rejects_path, &ds.rejects)?;
+    if req.strict && !ds.rejects.is_empty() {
+        return Err(Error::StrictRejects {
+            count: ds.rejects.len(),
+            first: ds.rejects[0].to_string(),
+            rejects_file: rejects_path.display().to_string(),
+        });
+    }
+
+    progress.stage("aggregating events per store and day", None);
+    let partials = aggregate_all(&ds, book).await?;
+    let (rows, score_warnings) = daily::score_range(&ds, book, &partials, req.from, req.to, progress)?;
+
+    progress.stage("writing results", None);
+    let daily_csv = req.out.join(files::DAILY_CSV);
+    let daily_parquet = req.out.join(files::DAILY_PARQUET);
+    let partials_path = req.out.join(files::PARTIALS);
+    output::write_daily_csv(&daily_csv, &rows)?;
+    output::write_parquet(&daily_parquet, &output::daily_batch(&rows)?)?;
+    let ids: Vec<String> = ds.stores.iter().map(|s| s.id.clone()).collect();
+    let mut batches = Vec::new();
+    for (profile, p) in &partials {
+        batches.push(output::partials_batch(&profile.key(), &ids, p)?);
+    }
+    let schema = batches.first().map(|b| b.schema());
+    if let Some(schema) = schema {
+        let all = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+        output::write_parquet(&partials_path, &all)?;
+    }
+    let rules_dir = req.out.join(files::RULES_DIR);
+    std::fs::create_dir_all(&rules_dir).map_err(|e| Error::io(&rules_dir, e))?;
+    for r in book.versions() {
+        let path = rules_dir.join(format!("{}.toml", r.version));
+        output::write_atomically(&path, |w| w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&path, e)))?;
+    }
+
+    let mut warnings = ds.warnings.clone();
+    warnings.extend(score_warnings);
+    let stores_scored = {
+        let mut ids: Vec<&str> = rows.iter().map(|r| r.store_id.as_str()).collect();
+        ids.dedup();
+        ids.len()
+    };
+    let days = (req.to.0 - req.from.0 + 1) as u32;
+    let seconds = started.elapsed().as_secs_f64();
+    let manifest = serde_json::json!({
+        "dengta_version": env!("CARGO_PKG_VERSION"),
+        "dataset": absolute(&req.dataset),
+        "from": req.from.to_string(),
+        "to": req.to.to_string(),
+        "strict": req.strict,
+        "rules": book.versions().iter().map(|r| serde_json::json!({
+            "version": r.version,
+            "effective_from": r.effective_from.to_string(),
+            "source": r.source_name,
+            "sha256": r.content_hash,
+            "file": format!("{}/{}.toml", files::RULES_DIR, r.version),
+        })).collect::<Vec<_>>(),
+        "tables": ds.summaries.iter().map(|(t, s)| (t.name().to_string(), serde_json::json!({
+            "source": s.source.as_ref().map(|p| p.display().to_string()),
+            "read": s.read, "accepted": s.accepted, "rejected": s.rejected,
+        }))).collect::<serde_json::Map<_, _>>(),
+        "warnings": warnings,
+        "stores": ds.stores.len(),
+        "stores_scored": stores_scored,
+        "daily_rows": rows.len(),
+        "seconds": seconds,
+        "files": [files::DAILY_CSV, files::DAILY_PARQUET, files::REJECTS, files::PARTIALS],
+    });
+    let manifest_path = req.out.join(files::MANIFEST);
+    output::write_atomically(&manifest_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(|e| Error::Engine(e.to_string()))?;
+        w.write_all(b"\n").map_err(|e| Error::io(&manifest_path, e))
+    })?;
+
+    Ok(ScoreOutcome {
+        summaries: ds.summaries,
+        rejected: ds.rejects.len(),
+        warnings,
+        stores: ds.stores.len(),
+        stores_scored,
+        days,
+        rows,
+        files: vec![daily_csv, daily_parquet, rejects_path, partials_path, manifest_path],
+        seconds,
+    })
+}
+
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}

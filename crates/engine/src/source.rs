@@ -1,0 +1,253 @@
+//! Finding a table's file(s) in a dataset directory and reading them row by row, as
+//! cells in the table's column order, from CSV or Parquet (SPEC §3).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{self as dt, DataType, TimeUnit};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::cell::Cell;
+use crate::error::{Error, Result};
+use crate::schema::Table;
+
+/// Where a table's rows come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// `TABLE.csv`.
+    Csv(PathBuf),
+    /// `TABLE.parquet`, or every `*.parquet` file of the folder `TABLE/`, by name.
+    Parquet(PathBuf, Vec<PathBuf>),
+}
+
+impl Source {
+    /// The file or folder, for messages.
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Csv(p) | Source::Parquet(p, _) => p,
+        }
+    }
+}
+
+/// One record of a table, as cells in the table's column order.
+pub enum Row<'a> {
+    /// The cells; an optional column absent from the file reads as [`Cell::Null`].
+    Cells(&'a [Cell<'a>]),
+    /// A record that cannot be split into the table's columns; the raw text.
+    Malformed(String),
+}
+
+/// Finds the source of a table: `None` when there is none.
+pub fn locate(dir: &Path, table: Table) -> Result<Option<Source>> {
+    let csv = dir.join(format!("{}.csv", table.name()));
+    let parquet = dir.join(format!("{}.parquet", table.name()));
+    let folder = dir.join(table.name());
+    let mut found = Vec::new();
+    if csv.is_file() {
+        found.push(Source::Csv(csv));
+    }
+    if parquet.is_file() {
+        found.push(Source::Parquet(parquet.clone(), vec![parquet]));
+    }
+    if folder.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map_err(|e| Error::io(&folder, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+            .collect();
+        files.sort();
+        found.push(Source::Parquet(folder, files));
+    }
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(Error::input(
+            dir,
+            format!(
+                "table `{}` is given more than once ({}); keep one",
+                table.name(),
+                found.iter().map(|s| s.path().display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        )),
+    }
+}
+
+/// Calls `on_row` for every record, numbered from 1 (the first record after the
+/// header), in file order. A missing required column fails before any row is read.
+pub fn for_each_row(
+    source: &Source,
+    table: Table,
+    on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>,
+) -> Result<()> {
+    match source {
+        Source::Csv(path) => csv_rows(path, table, on_row),
+        Source::Parquet(_, files) => {
+            let mut row_no = 0u64;
+            for file in files {
+                parquet_rows(file, table, &mut row_no, on_row)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Maps each of the table's columns to its position in the file's header.
+fn map_columns(path: &Path, table: Table, header: &[String]) -> Result<Vec<Option<usize>>> {
+    let mut positions = Vec::new();
+    for column in table.columns() {
+        let at = header.iter().position(|h| h == column.name);
+        if at.is_none() && !column.optional_column {
+            return Err(Error::input(
+                path,
+                format!(
+                    "missing required column `{}` of table `{}` (the header has: {})",
+                    column.name,
+                    table.name(),
+                    header.join(", ")
+                ),
+            ));
+        }
+        positions.push(at);
+    }
+    Ok(positions)
+}
+
+const MAX_COLUMNS: usize = 8;
+
+fn csv_rows(path: &Path, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_path(path)
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| Error::input(path, format!("cannot read the header: {e}")))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = String::from_utf8_lossy(h).into_owned();
+            if i == 0 { h.trim_start_matches('\u{feff}').to_string() } else { h }
+        })
+        .collect();
+    let positions = map_columns(path, table, &header)?;
+    let mut record = csv::ByteRecord::new();
+    let mut row_no = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                row_no += 1;
+                on_row(row_no, Row::Malformed(format!("unreadable record: {e}")))?;
+                continue;
+            }
+        }
+        row_no += 1;
+        if record.len() != header.len() {
+            let raw: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            on_row(row_no, Row::Malformed(raw.join(",")))?;
+            continue;
+        }
+        let mut cells = [Cell::Null; MAX_COLUMNS];
+        let mut utf8_ok = true;
+        for (i, pos) in positions.iter().enumerate() {
+            if let Some(p) = pos {
+                match std::str::from_utf8(&record[*p]) {
+                    Ok(text) => cells[i] = Cell::Text(text),
+                    Err(_) => utf8_ok = false,
+                }
+            }
+        }
+        if utf8_ok {
+            on_row(row_no, Row::Cells(&cells[..positions.len()]))?;
+        } else {
+            let raw: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            on_row(row_no, Row::Malformed(raw.join(",")))?;
+        }
+    }
+    Ok(())
+}
+
+fn parquet_rows(
+    path: &Path,
+    table: Table,
+    row_no: &mut u64,
+    on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let positions = map_columns(path, table, &header)?;
+    let reader = builder.with_batch_size(8192).build().map_err(|e| Error::input(path, e.to_string()))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::input(path, e.to_string()))?;
+        let columns: Vec<Option<ArrayRef>> = positions
+            .iter()
+            .map(|p| p.map(|p| plain(batch.column(p))).transpose())
+            .collect::<Result<_>>()?;
+        for row in 0..batch.num_rows() {
+            *row_no += 1;
+            let mut cells = [Cell::Null; MAX_COLUMNS];
+            for (i, col) in columns.iter().enumerate() {
+                if let Some(col) = col {
+                    cells[i] = cell_at(col, row);
+                }
+            }
+            on_row(*row_no, Row::Cells(&cells[..positions.len()]))?;
+        }
+    }
+    Ok(())
+}
+
+/// Dictionary-encoded columns are read through their values' type.
+fn plain(array: &ArrayRef) -> Result<ArrayRef> {
+    match array.data_type() {
+        DataType::Dictionary(_, value) => Ok(cast(array, value)?),
+        _ => Ok(array.clone()),
+    }
+}
+
+fn cell_at(array: &ArrayRef, row: usize) -> Cell<'_> {
+    if array.is_null(row) {
+        return Cell::Null;
+    }
+    match array.data_type() {
+        DataType::Utf8 => Cell::Text(array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => Cell::Text(array.as_string::<i64>().value(row)),
+        DataType::Utf8View => Cell::Text(array.as_string_view().value(row)),
+        DataType::Boolean => Cell::Bool(array.as_boolean().value(row)),
+        DataType::Int8 => Cell::Int(i64::from(array.as_primitive::<dt::Int8Type>().value(row))),
+        DataType::Int16 => Cell::Int(i64::from(array.as_primitive::<dt::Int16Type>().value(row))),
+        DataType::Int32 => Cell::Int(i64::from(array.as_primitive::<dt::Int32Type>().value(row))),
+        DataType::Int64 => Cell::Int(array.as_primitive::<dt::Int64Type>().value(row)),
+        DataType::UInt8 => Cell::Int(i64::from(array.as_primitive::<dt::UInt8Type>().value(row))),
+        DataType::UInt16 => Cell::Int(i64::from(array.as_primitive::<dt::UInt16Type>().value(row))),
+        DataType::UInt32 => Cell::Int(i64::from(array.as_primitive::<dt::UInt32Type>().value(row))),
+        DataType::Float32 => Cell::Float(f64::from(array.as_primitive::<dt::Float32Type>().value(row))),
+        DataType::Float64 => Cell::Float(array.as_primitive::<dt::Float64Type>().value(row)),
+        DataType::Date32 => Cell::Date(array.as_primitive::<dt::Date32Type>().value(row)),
+        DataType::Date64 => {
+            Cell::Date((array.as_primitive::<dt::Date64Type>().value(row)).div_euclid(86_400_000) as i32)
+        }
+        DataType::Decimal128(_, scale) => Cell::Decimal(array.as_primitive::<dt::Decimal128Type>().value(row), *scale),
+        DataType::Timestamp(_, None) => Cell::TimestampNoZone,
+        DataType::Timestamp(unit, Some(_)) => {
+            let ms = match unit {
+                TimeUnit::Second => array.as_primitive::<dt::TimestampSecondType>().value(row) * 1000,
+                TimeUnit::Millisecond => array.as_primitive::<dt::TimestampMillisecondType>().value(row),
+                TimeUnit::Microsecond => {
+                    array.as_primitive::<dt::TimestampMicrosecondType>().value(row).div_euclid(1000)
+                }
+                TimeUnit::Nanosecond => {
+                    array.as_primitive::<dt::TimestampNanosecondType>().value(row).div_euclid(1_000_000)
+                }
+            };
+            Cell::TimestampMs(ms)
+        }
+        _ => Cell::Unsupported("unsupported Parquet type"),
+    }
+}
