@@ -1,10 +1,79 @@
 //! `dengta demo`.
+
+use std::path::PathBuf;
+
 use anyhow::Result;
+use chrono::NaiveDate;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use dengta_model::Day;
 
-/// Arguments.
+use super::{generate, score};
+
+/// Generate a demo dataset, score it, and show where the results are with a few
+/// sample rows. Everything goes under DIR (default ./dengta-demo): the dataset in
+/// DIR/dataset, the results in DIR/out.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Folder for the demo dataset and results.
+    #[arg(long, default_value = "dengta-demo")]
+    pub dir: PathBuf,
+    /// Number of stores.
+    #[arg(long, default_value_t = 60)]
+    pub stores: u32,
+    /// Number of days.
+    #[arg(long, default_value_t = 120)]
+    pub days: u32,
+    /// Random seed.
+    #[arg(long, default_value_t = 2025)]
+    pub seed: u64,
+}
 
-pub fn run(_args: Args) -> Result<()> {
-    anyhow::bail!("not yet")
+pub fn run(args: Args) -> Result<()> {
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).expect("a valid date");
+    let dataset = args.dir.join("dataset");
+    let out = args.dir.join("out");
+    let counts = generate::generate(&generate::Args {
+        out: dataset.clone(),
+        stores: args.stores,
+        days: args.days,
+        seed: args.seed,
+        start,
+        orders_per_day: 8.0,
+    })?;
+    println!("generated {} stores and {} orders into {}", counts.stores, counts.orders, dataset.display());
+    let from = Day::from_date(start);
+    let to = from.plus(args.days as i32 - 1);
+    let score_args = score::Args { dataset, from, to, out: out.clone(), rules: Vec::new(), strict: false };
+    let outcome = score::execute(&score_args)?;
+    score::print_summary(&outcome);
+
+    let last: Vec<_> = outcome.rows.iter().filter(|r| r.date == to).collect();
+    let mut sample: Vec<_> = last.iter().filter(|r| r.star.is_some()).take(6).collect();
+    sample.extend(last.iter().filter(|r| r.star.is_none()).take(3));
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(["store", "date", "category", "status", "reason", "score", "star", "product", "logistics", "after-sales", "disputes", "consult."]);
+    for r in &sample {
+        let mut row = vec![
+            r.store_id.clone(),
+            r.date.to_string(),
+            r.category.clone(),
+            r.verdict.status().to_string(),
+            r.verdict.reason().to_string(),
+            r.score_text(),
+            r.star.map_or_else(String::new, |s| s.to_string()),
+        ];
+        row.extend(r.dims.iter().map(|d| d.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))));
+        t.add_row(row);
+    }
+    println!("\nsample scores as of {to}:\n{t}");
+    if let Some(r) = sample.first() {
+        println!(
+            "\nexplain one of them:\n  dengta explain {} --date {} --out {}",
+            r.store_id,
+            r.date,
+            out.display()
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,9 @@
+//! Integration tests of the engine, one binary with themed modules.
+
+mod util;
+
+mod explain;
+mod golden;
+mod indicators;
+mod look_ahead;
+mod reader;
