@@ -121,11 +121,11 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
         let q = s.quality;
         let typical = CATEGORIES.iter().find(|(n, _)| *n == s.category).map_or(150.0, |(_, a)| *a);
         let amount = LogNormal::new(typical.ln(), 0.6).expect("valid lognormal");
-        let pickup_hours = Exp::new(1.0 / (4.0 + 30.0 * (1.0 - q))).expect("positive rate");
-        let refund_only_hours = Exp::new(1.0 / (3.0 + 50.0 * (1.0 - q))).expect("positive rate");
-        let return_hours = Exp::new(1.0 / (30.0 + 160.0 * (1.0 - q))).expect("positive rate");
-        let reply_secs = Exp::new(1.0 / (4.0 + 80.0 * (1.0 - q))).expect("positive rate");
-        let reply_share = 0.55 + 0.44 * q;
+        let pickup_hours = Exp::new(1.0 / (3.0 + 16.0 * (1.0 - q))).expect("positive rate");
+        let refund_only_hours = Exp::new(1.0 / (2.0 + 36.0 * (1.0 - q))).expect("positive rate");
+        let return_hours = Exp::new(1.0 / (20.0 + 120.0 * (1.0 - q))).expect("positive rate");
+        let reply_secs = Exp::new(1.0 / (3.0 + 50.0 * (1.0 - q))).expect("positive rate");
+        let reply_share = 0.6 + 0.395 * q;
         let dispute_p = 0.0005 + 0.008 * (1.0 - q).powi(2);
         let complaint_p = 0.0005 + 0.006 * (1.0 - q).powi(2);
         for d in 0..i64::from(p.days) {
@@ -145,7 +145,7 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                 let item_id = format!("{}-I{}", s.id, item_n);
                 let category = if rng.random::<f64>() < 0.1 { CATEGORIES[rng.random_range(0..CATEGORIES.len())].0 } else { s.category };
                 let fen = (amount.sample(&mut rng) * 100.0).round().max(1.0) as i64;
-                let picked = if rng.random::<f64>() < 0.01 + 0.05 * (1.0 - q) {
+                let picked = if rng.random::<f64>() < 0.003 + 0.04 * (1.0 - q) {
                     None
                 } else {
                     Some(paid + (pickup_hours.sample(&mut rng) * H) as i64 + 600_000)
@@ -162,7 +162,7 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                     if created < end_ms {
                         c.reviews += 1;
                         let score = |rng: &mut ChaCha8Rng| {
-                            let x: f64 = rng.random::<f64>() * 0.7 + 0.3 * q + 0.05;
+                            let x: f64 = rng.random::<f64>() * 0.5 + 0.5 * q + 0.03;
                             match x { x if x > 0.62 => "5", x if x > 0.42 => "4", x if x > 0.3 => "3", x if x > 0.2 => "2", _ => "1" }
                         };
                         let (a, b, l) = (score(&mut rng), score(&mut rng), score(&mut rng));

@@ -67,7 +67,7 @@ pub(crate) fn plan_stores(p: &Params) -> Vec<PlannedStore> {
             let role = if p.stores >= 12 { ROLES.get(i as usize).copied().unwrap_or(Role::Ordinary) } else { Role::Ordinary };
             let (mut category, _) = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
             // Quality skews good, with a tail of poor stores.
-            let quality: f64 = 1.0 - rng.random::<f64>().powf(2.2);
+            let quality: f64 = 1.0 - rng.random::<f64>().powf(2.5);
             // Log-uniform volume from a fifth to five times the ordinary volume.
             let mut volume = p.orders_per_day * (rng.random_range(-1.6f64..1.6)).exp();
             let opened_on = p.start - Duration::days(rng.random_range(30..1500));

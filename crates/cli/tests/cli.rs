@@ -1,0 +1,109 @@
+//! The `dengta` binary, run as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn dengta(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dengta")).args(args).output().expect("the dengta binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn golden(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden").join(case).join("dataset")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for (cmd, needle) in [
+        ("demo", "demo dataset"),
+        ("score", "--strict"),
+        ("explain", "--date"),
+        ("generate", "--seed"),
+    ] {
+        let o = dengta(&[cmd, "--help"]);
+        assert!(o.status.success(), "{cmd} --help");
+        assert!(text(&o).contains(needle), "{cmd} --help lacks {needle}: {}", text(&o));
+    }
+    assert!(text(&dengta(&["--help"])).contains("score"));
+}
+
+#[test]
+fn generate_is_seeded() {
+    let dir = tempfile::tempdir().expect("temp");
+    let make = |name: &str, seed: &str| {
+        let out = dir.path().join(name);
+        let o = dengta(&["generate", s(&out), "--stores", "14", "--days", "20", "--seed", seed]);
+        assert!(o.status.success(), "{}", text(&o));
+        out
+    };
+    let (a, b, c) = (make("a", "7"), make("b", "7"), make("c", "8"));
+    for table in ["stores", "orders", "reviews", "chats", "refunds", "disputes", "complaints", "exemptions"] {
+        let f = format!("{table}.csv");
+        let read = |d: &Path| std::fs::read(d.join(&f)).expect("table written");
+        assert_eq!(read(&a), read(&b), "{table} differs for the same seed");
+    }
+    assert_ne!(std::fs::read(a.join("orders.csv")).ok(), std::fs::read(c.join("orders.csv")).ok());
+    let stores = std::fs::read_to_string(a.join("stores.csv")).expect("stores");
+    for needle in [",telecom,", ",toys,", ",false,false", ",true,true"] {
+        assert!(stores.contains(needle), "generated stores lack {needle}:\n{stores}");
+    }
+}
+
+#[test]
+fn score_prints_a_summary_and_strict_fails_on_rejects() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = dir.path().join("out");
+    let o = dengta(&["score", s(&golden("bad")), "--from", "2025-03-01", "--to", "2025-03-31", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("49 rows rejected") && t.contains("scored"), "{t}");
+    let o = dengta(&["score", s(&golden("bad")), "--from", "2025-03-01", "--to", "2025-03-31", "--out", s(&out), "--strict"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("--strict"), "{}", text(&o));
+}
+
+#[test]
+fn bad_rule_files_name_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("temp");
+    let rules = dir.path().join("r.toml");
+    let bad = dengta_rules::DEFAULT_RULES_TOML.replacen("pass_threshold = 4.0", "pass_treshold = 4.0", 1);
+    std::fs::write(&rules, bad).expect("write");
+    let o = dengta(&[
+        "score", s(&golden("bad")), "--from", "2025-03-01", "--to", "2025-03-02", "--out", s(&dir.path().join("o")), "--rules", s(&rules),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("r.toml:") && t.contains("pass_treshold"), "{t}");
+}
+
+#[test]
+fn a_missing_column_names_the_file_and_column() {
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::write(dir.path().join("stores.csv"), "store_id,main_category,onboarded\nS1,home,true\n").expect("write");
+    let o = dengta(&["score", s(dir.path()), "--from", "2025-03-01", "--to", "2025-03-02", "--out", s(&dir.path().join("o"))]);
+    assert_eq!(o.status.code(), Some(3));
+    let t = text(&o);
+    assert!(t.contains("stores.csv") && t.contains("`opened_on`"), "{t}");
+}
+
+#[test]
+fn demo_generates_scores_and_shows_rows_then_explain_works() {
+    let dir = tempfile::tempdir().expect("temp");
+    let o = dengta(&["demo", "--dir", s(dir.path()), "--stores", "14", "--days", "40"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("sample scores as of 2025-02-09"), "{t}");
+    assert!(dir.path().join("out/daily_scores.parquet").is_file());
+    let line = t.lines().find(|l| l.trim_start().starts_with("dengta explain")).expect("demo prints an explain command");
+    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let o = dengta(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Rule version default-1"), "{}", text(&o));
+}
