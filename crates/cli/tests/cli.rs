@@ -21,12 +21,9 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn every_command_explains_itself() {
-    for (cmd, needle) in [
-        ("demo", "demo dataset"),
-        ("score", "--strict"),
-        ("explain", "--date"),
-        ("generate", "--seed"),
-    ] {
+    for (cmd, needle) in
+        [("demo", "demo dataset"), ("score", "--strict"), ("explain", "--date"), ("generate", "--seed")]
+    {
         let o = dengta(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd} --help");
         assert!(text(&o).contains(needle), "{cmd} --help lacks {needle}: {}", text(&o));
@@ -64,7 +61,17 @@ fn score_prints_a_summary_and_strict_fails_on_rejects() {
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("49 rows rejected") && t.contains("scored"), "{t}");
-    let o = dengta(&["score", s(&golden("bad")), "--from", "2025-03-01", "--to", "2025-03-31", "--out", s(&out), "--strict"]);
+    let o = dengta(&[
+        "score",
+        s(&golden("bad")),
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+        "--out",
+        s(&out),
+        "--strict",
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(text(&o).contains("--strict"), "{}", text(&o));
 }
@@ -76,7 +83,16 @@ fn bad_rule_files_name_file_line_and_key() {
     let bad = dengta_rules::DEFAULT_RULES_TOML.replacen("pass_threshold = 4.0", "pass_treshold = 4.0", 1);
     std::fs::write(&rules, bad).expect("write");
     let o = dengta(&[
-        "score", s(&golden("bad")), "--from", "2025-03-01", "--to", "2025-03-02", "--out", s(&dir.path().join("o")), "--rules", s(&rules),
+        "score",
+        s(&golden("bad")),
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-02",
+        "--out",
+        s(&dir.path().join("o")),
+        "--rules",
+        s(&rules),
     ]);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o));
     let t = text(&o);
@@ -87,7 +103,16 @@ fn bad_rule_files_name_file_line_and_key() {
 fn a_missing_column_names_the_file_and_column() {
     let dir = tempfile::tempdir().expect("temp");
     std::fs::write(dir.path().join("stores.csv"), "store_id,main_category,onboarded\nS1,home,true\n").expect("write");
-    let o = dengta(&["score", s(dir.path()), "--from", "2025-03-01", "--to", "2025-03-02", "--out", s(&dir.path().join("o"))]);
+    let o = dengta(&[
+        "score",
+        s(dir.path()),
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-02",
+        "--out",
+        s(&dir.path().join("o")),
+    ]);
     assert_eq!(o.status.code(), Some(3));
     let t = text(&o);
     assert!(t.contains("stores.csv") && t.contains("`opened_on`"), "{t}");
@@ -101,7 +126,8 @@ fn demo_generates_scores_and_shows_rows_then_explain_works() {
     let t = text(&o);
     assert!(t.contains("sample scores as of 2025-02-09"), "{t}");
     assert!(dir.path().join("out/daily_scores.parquet").is_file());
-    let line = t.lines().find(|l| l.trim_start().starts_with("dengta explain")).expect("demo prints an explain command");
+    let line =
+        t.lines().find(|l| l.trim_start().starts_with("dengta explain")).expect("demo prints an explain command");
     let args: Vec<&str> = line.split_whitespace().skip(1).collect();
     let o = dengta(&args);
     assert!(o.status.success(), "{}", text(&o));

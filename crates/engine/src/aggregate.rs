@@ -9,11 +9,11 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, UInt32Type, UInt8Type};
+use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, UInt8Type, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::prelude::*;
-use dengta_model::{Day, Measure, MeasureSums, UtcOffset, MS_PER_DAY};
+use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums, UtcOffset};
 use dengta_rules::RuleSet;
 
 use crate::dataset::Dataset;
@@ -64,46 +64,37 @@ pub struct MeasureSpec {
 }
 
 fn on_time(actual: &str, deadline: Expr) -> Expr {
-    when(col(actual).is_not_null().and(col(actual).lt_eq(deadline)), lit(1i64)).otherwise(lit(0i64)).expect("a CASE with one WHEN and an ELSE is well formed")
+    when(col(actual).is_not_null().and(col(actual).lt_eq(deadline)), lit(1i64))
+        .otherwise(lit(0i64))
+        .expect("a CASE with one WHEN and an ELSE is well formed")
 }
 
 /// The definition of every measure (SPEC §4's anchors and denominators).
 pub fn spec(measure: Measure, p: &Profile) -> MeasureSpec {
     let pickup_deadline = col("paid_at") + lit(p.pickup_deadline_ms);
     let reply_deadline = col("started_at") + lit(p.reply_deadline_ms);
-    let completed = |kind: &str| {
-        Some(col("kind").eq(lit(kind.to_string())).and(col("completed_at").is_not_null()))
-    };
+    let completed = |kind: &str| Some(col("kind").eq(lit(kind.to_string())).and(col("completed_at").is_not_null()));
     let (table, filter, anchor, value) = match measure {
         Measure::Reviews => (Table::Reviews, None, col("created_at"), col("item_score")),
         Measure::PickupDeadlines => {
             (Table::Orders, None, pickup_deadline.clone(), on_time("picked_up_at", pickup_deadline))
         }
         Measure::OrdersPaid => (Table::Orders, None, col("paid_at"), lit(0i64)),
-        Measure::RefundOnlyCompleted => (
-            Table::Refunds,
-            completed("refund_only"),
-            col("completed_at"),
-            col("completed_at") - col("requested_at"),
-        ),
-        Measure::ReturnRefundCompleted => (
-            Table::Refunds,
-            completed("return_refund"),
-            col("completed_at"),
-            col("completed_at") - col("requested_at"),
-        ),
+        Measure::RefundOnlyCompleted => {
+            (Table::Refunds, completed("refund_only"), col("completed_at"), col("completed_at") - col("requested_at"))
+        }
+        Measure::ReturnRefundCompleted => {
+            (Table::Refunds, completed("return_refund"), col("completed_at"), col("completed_at") - col("requested_at"))
+        }
         Measure::DisputesRefundedLiable => (
             Table::Disputes,
             Some(col("closed_at").is_not_null().and(col("refunded")).and(col("merchant_liable"))),
             col("closed_at"),
             lit(0i64),
         ),
-        Measure::ComplaintsUpheld => (
-            Table::Complaints,
-            Some(col("decided_at").is_not_null().and(col("upheld"))),
-            col("decided_at"),
-            lit(0i64),
-        ),
+        Measure::ComplaintsUpheld => {
+            (Table::Complaints, Some(col("decided_at").is_not_null().and(col("upheld"))), col("decided_at"), lit(0i64))
+        }
         Measure::ChatDeadlines => {
             (Table::Chats, None, reply_deadline.clone(), on_time("first_human_reply_at", reply_deadline))
         }
@@ -127,7 +118,8 @@ fn business_day(anchor: Expr, offset: UtcOffset) -> Expr {
 
 /// Registers the dataset's event batches as tables of a new DataFusion session.
 pub fn session_for(ds: &Dataset) -> Result<SessionContext> {
-    let config = SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let config =
+        SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let ctx = SessionContext::new_with_config(config);
     for (table, events) in &ds.events {
         let mem = MemTable::try_new(events.schema.clone(), vec![events.batches.clone()])?;
@@ -146,12 +138,11 @@ pub async fn partials_plan(ctx: &SessionContext, profile: &Profile) -> Result<Da
             df = df.filter(f)?;
         }
         let df = df
-            .select(vec![
-                col("store"),
-                business_day(s.anchor, profile.offset).alias("day"),
-                s.value.alias("v"),
-            ])?
-            .aggregate(vec![col("store"), col("day")], vec![sum(col("v")).alias("sum"), count(lit(1i64)).alias("count")])?
+            .select(vec![col("store"), business_day(s.anchor, profile.offset).alias("day"), s.value.alias("v")])?
+            .aggregate(
+                vec![col("store"), col("day")],
+                vec![sum(col("v")).alias("sum"), count(lit(1i64)).alias("count")],
+            )?
             .select(vec![
                 lit(measure.code()).alias("measure"),
                 col("store"),

@@ -284,7 +284,15 @@ mod tests {
         assert_eq!(parse_timestamp("1700000000000x"), None);
         assert_eq!(parse_timestamp("2025-03-04T10:00:00+08:00"), Some(1_741_053_600_000));
         assert_eq!(parse_timestamp("2025-03-04T02:00:00Z"), Some(1_741_053_600_000));
-        for bad in ["2025-03-04T10:00:00", "2025-03-04T25:00:00+08:00", "2024-02-30T10:00:00+08:00", "not-a-date", "2024/01/05 10:00", "12:00 2024-01-01", "yesterday"] {
+        for bad in [
+            "2025-03-04T10:00:00",
+            "2025-03-04T25:00:00+08:00",
+            "2024-02-30T10:00:00+08:00",
+            "not-a-date",
+            "2024/01/05 10:00",
+            "12:00 2024-01-01",
+            "yesterday",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

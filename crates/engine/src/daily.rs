@@ -90,7 +90,12 @@ impl ScoreRow {
 }
 
 /// The window counts of every indicator of `rules` for one store as of `day`.
-pub fn window_counts(rules: &RuleSet, partials: &DayPartials, store: usize, day: Day) -> impl Fn(Indicator) -> WindowCounts + use<> {
+pub fn window_counts(
+    rules: &RuleSet,
+    partials: &DayPartials,
+    store: usize,
+    day: Day,
+) -> impl Fn(Indicator) -> WindowCounts + use<> {
     let counts: Vec<(Indicator, WindowCounts)> = rules
         .indicators
         .iter()
@@ -103,7 +108,10 @@ pub fn window_counts(rules: &RuleSet, partials: &DayPartials, store: usize, day:
                     Term::Count(_) => sums.count,
                 }
             };
-            (r.indicator, WindowCounts { numerator: term(r.indicator.numerator()), denominator: term(r.indicator.denominator()) })
+            (
+                r.indicator,
+                WindowCounts { numerator: term(r.indicator.numerator()), denominator: term(r.indicator.denominator()) },
+            )
         })
         .collect();
     move |i| counts.iter().find(|(x, _)| *x == i).map_or(WindowCounts::EMPTY, |(_, c)| *c)
@@ -129,8 +137,11 @@ pub fn score_store_day(
 /// The rule version in force on a day, or a clear error.
 pub fn rules_on(book: &RuleBook, day: Day) -> Result<&RuleSet> {
     book.in_force(day).ok_or_else(|| {
-        let earliest = book.versions().first().map_or_else(String::new, |r| format!("{} ({})", r.effective_from, r.version));
-        Error::InvalidRequest(format!("no rule version is in force on {day}; the earliest effective_from is {earliest}"))
+        let earliest =
+            book.versions().first().map_or_else(String::new, |r| format!("{} ({})", r.effective_from, r.version));
+        Error::InvalidRequest(format!(
+            "no rule version is in force on {day}; the earliest effective_from is {earliest}"
+        ))
     })
 }
 
@@ -171,7 +182,10 @@ pub fn score_range(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a scoring thread panicked".into())))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a scoring thread panicked".into()))))
+            .collect()
     });
     let mut rows = Vec::new();
     for r in results {

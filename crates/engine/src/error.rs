@@ -18,7 +18,9 @@ pub enum Error {
         message: String,
     },
     /// `--strict` was given and rows were rejected.
-    #[error("{count} row(s) rejected and --strict was given; the first: {first}. All rejects are listed in {rejects_file}")]
+    #[error(
+        "{count} row(s) rejected and --strict was given; the first: {first}. All rejects are listed in {rejects_file}"
+    )]
     StrictRejects {
         /// How many rows were rejected.
         count: usize,

@@ -44,7 +44,10 @@ pub struct Explanation {
 pub async fn explain(run_dir: &Path, store_id: &str, date: Day) -> Result<Explanation> {
     let manifest_path = run_dir.join(files::MANIFEST);
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        Error::InvalidRequest(format!("{}: {e}; is this the --out folder of a `dengta score` run?", manifest_path.display()))
+        Error::InvalidRequest(format!(
+            "{}: {e}; is this the --out folder of a `dengta score` run?",
+            manifest_path.display()
+        ))
     })?;
     let manifest: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| Error::input(&manifest_path, format!("not a run manifest: {e}")))?;
@@ -65,10 +68,8 @@ pub async fn explain(run_dir: &Path, store_id: &str, date: Day) -> Result<Explan
     })?;
     let (batch, i) = row;
     let category = text_column(batch, "category")?.map(|c| c.value(i).to_string()).unwrap_or_default();
-    let reason = text_column(batch, "reason")?
-        .filter(|c| !c.is_null(i))
-        .map(|c| c.value(i).to_string())
-        .unwrap_or_default();
+    let reason =
+        text_column(batch, "reason")?.filter(|c| !c.is_null(i)).map(|c| c.value(i).to_string()).unwrap_or_default();
     let cents = batch.column_by_name("score").map_or(0, |c| c.as_primitive::<Decimal128Type>().value(i));
     let stored_score = format!("{}.{:02}", cents / 100, cents % 100);
 
@@ -80,7 +81,9 @@ pub async fn explain(run_dir: &Path, store_id: &str, date: Day) -> Result<Explan
     let partial_rows = read_filtered(&ctx, &run_dir.join(files::PARTIALS), store_id, None).await?;
     let mut partials = DayPartials::new(1);
     for b in &partial_rows {
-        let (Some(profiles), Some(measures)) = (text_column(b, "profile")?, text_column(b, "measure")?) else { continue };
+        let (Some(profiles), Some(measures)) = (text_column(b, "profile")?, text_column(b, "measure")?) else {
+            continue;
+        };
         let days = b.column(3).as_primitive::<Date32Type>();
         let sums = b.column(4).as_primitive::<Int64Type>();
         let counts = b.column(5).as_primitive::<Int64Type>();
@@ -98,7 +101,12 @@ pub async fn explain(run_dir: &Path, store_id: &str, date: Day) -> Result<Explan
     Ok(Explanation { store_id: store_id.to_string(), date, score, rules, stored_score })
 }
 
-async fn read_filtered(ctx: &SessionContext, path: &PathBuf, store_id: &str, date: Option<Day>) -> Result<Vec<RecordBatch>> {
+async fn read_filtered(
+    ctx: &SessionContext,
+    path: &PathBuf,
+    store_id: &str,
+    date: Option<Day>,
+) -> Result<Vec<RecordBatch>> {
     if !path.is_file() {
         return Err(Error::InvalidRequest(format!("{} is missing; run `dengta score` again", path.display())));
     }
@@ -136,7 +144,9 @@ fn quantity(indicator: Indicator, term: Term, value: i64) -> String {
         (Indicator::RefundOnlyHours | Indicator::ReturnRefundHours, Term::Sum(_)) => {
             format!("{} hours in all", num(&exact::ratio(i128::from(value), 3_600_000), 4))
         }
-        (Indicator::ImFirstReplySecs, Term::Sum(_)) => format!("{} seconds in all", num(&exact::ratio(i128::from(value), 1000), 3)),
+        (Indicator::ImFirstReplySecs, Term::Sum(_)) => {
+            format!("{} seconds in all", num(&exact::ratio(i128::from(value), 1000), 3))
+        }
         (Indicator::DsrItem, Term::Sum(_)) => format!("{value} points in all"),
         _ => value.to_string(),
     }
@@ -176,9 +186,16 @@ impl fmt::Display for Explanation {
             r.source_name,
             &r.content_hash[..12.min(r.content_hash.len())],
             s.category,
-            r.categories.get(&s.category).and_then(|c| c.label.as_ref()).map_or_else(String::new, |l| format!(" ({l})"))
+            r.categories
+                .get(&s.category)
+                .and_then(|c| c.label.as_ref())
+                .map_or_else(String::new, |l| format!(" ({l})"))
         );
-        let _ = writeln!(out, "Business days are calendar dates at UTC{}; a window of W days as of {} runs from the start of its first day to the end of {}.", r.offset, self.date, self.date);
+        let _ = writeln!(
+            out,
+            "Business days are calendar dates at UTC{}; a window of W days as of {} runs from the start of its first day to the end of {}.",
+            r.offset, self.date, self.date
+        );
         let _ = writeln!(out, "\nIndicators");
         for o in &s.indicators {
             let rule = r.indicator(o.indicator).expect("outcomes come from this rule version");
@@ -258,18 +275,29 @@ impl fmt::Display for Explanation {
                 let terms: Vec<String> = s
                     .dimensions
                     .iter()
-                    .filter_map(|d| Some(format!("{}×{}", num(d.score.as_ref()?, 6), num(d.effective_weight.as_ref()?, 6))))
+                    .filter_map(|d| {
+                        Some(format!("{}×{}", num(d.score.as_ref()?, 6), num(d.effective_weight.as_ref()?, 6)))
+                    })
                     .collect();
                 let _ = writeln!(out, "Total = {} = {}", terms.join(" + "), num(total, 10));
                 let _ = writeln!(out, "Rounded half away from zero to two decimals: {}", exact::format_fixed(total, 2));
             }
             None => {
-                let _ = writeln!(out, "No total: {}.", if s.verdict == Verdict::DefaultPass(DefaultPassReason::CategoryNotAssessed) { "the category is not assessed" } else { "no dimension has data" });
+                let _ = writeln!(
+                    out,
+                    "No total: {}.",
+                    if s.verdict == Verdict::DefaultPass(DefaultPassReason::CategoryNotAssessed) {
+                        "the category is not assessed"
+                    } else {
+                        "no dimension has data"
+                    }
+                );
             }
         }
         match (s.verdict, s.star) {
             (Verdict::Scored, Some(star)) => {
-                let band = r.stars.bands.iter().find(|(min, st)| *st == star && s.score >= *min).map(|(m, _)| num(m, 2));
+                let band =
+                    r.stars.bands.iter().find(|(min, st)| *st == star && s.score >= *min).map(|(m, _)| num(m, 2));
                 let _ = writeln!(
                     out,
                     "Star: {} stars ({}).",
@@ -278,12 +306,21 @@ impl fmt::Display for Explanation {
                 );
             }
             (Verdict::DefaultPass(reason), _) => {
-                let _ = writeln!(out, "Shown as 99 and counted as passing: {}. No star while a default pass.", reason.describe());
+                let _ = writeln!(
+                    out,
+                    "Shown as 99 and counted as passing: {}. No star while a default pass.",
+                    reason.describe()
+                );
             }
             _ => {}
         }
         if s.score_text() != self.stored_score {
-            let _ = writeln!(out, "WARNING: the run stored {}, but recomputing gives {}.", self.stored_score, s.score_text());
+            let _ = writeln!(
+                out,
+                "WARNING: the run stored {}, but recomputing gives {}.",
+                self.stored_score,
+                s.score_text()
+            );
         }
         f.write_str(&out)
     }

@@ -16,7 +16,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use dengta_model::{Day, Indicator, Measure};
 
-use crate::daily::{dimension_columns, ScoreRow};
+use crate::daily::{ScoreRow, dimension_columns};
 use crate::dataset::Reject;
 use crate::error::{Error, Result};
 use crate::partials::DayPartials;
@@ -160,9 +160,7 @@ pub fn daily_batch(rows: &[ScoreRow]) -> Result<RecordBatch> {
 /// Writes one Arrow batch as a zstd-compressed Parquet file.
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     write_atomically(path, |out| {
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
+        let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
         let mut w = ArrowWriter::try_new(out, batch.schema(), Some(props))?;
         w.write(batch)?;
         w.close()?;

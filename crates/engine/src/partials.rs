@@ -72,20 +72,15 @@ impl DayPartials {
 
     /// The sums of a measure over the days `first..=last` for one store.
     pub fn window(&self, store: usize, measure: Measure, first: Day, last: Day) -> MeasureSums {
-        self.stores
-            .get(store)
-            .map_or_else(MeasureSums::default, |s| s[usize::from(measure.code())].window(first, last))
+        self.stores.get(store).map_or_else(MeasureSums::default, |s| s[usize::from(measure.code())].window(first, last))
     }
 
     /// Every `(day, sums)` of a store's measure, ascending.
     pub fn days(&self, store: usize, measure: Measure) -> impl Iterator<Item = (Day, MeasureSums)> + '_ {
-        self.stores
-            .get(store)
-            .into_iter()
-            .flat_map(move |s| {
-                let series = &s[usize::from(measure.code())];
-                series.days.iter().copied().zip(series.sums.iter().copied())
-            })
+        self.stores.get(store).into_iter().flat_map(move |s| {
+            let series = &s[usize::from(measure.code())];
+            series.days.iter().copied().zip(series.sums.iter().copied())
+        })
     }
 
     /// Number of stores.

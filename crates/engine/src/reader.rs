@@ -6,16 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder,
-};
+use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder};
 use datafusion::arrow::record_batch::RecordBatch;
 use dengta_model::Day;
 
 use crate::cell::{self, Reason, Value};
-use crate::dataset::{
-    event_schema, Dataset, EventBatches, Exemption, ExemptionScope, Reject, Store, TableSummary,
-};
+use crate::dataset::{Dataset, EventBatches, Exemption, ExemptionScope, Reject, Store, TableSummary, event_schema};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::schema::{Kind, Table};
@@ -27,7 +23,10 @@ const BATCH_ROWS: usize = 65_536;
 /// Reads and checks every table of a dataset directory.
 pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
     if !dir.is_dir() {
-        return Err(Error::input(dir, "not a dataset directory (expected a folder holding stores.csv and event tables)"));
+        return Err(Error::input(
+            dir,
+            "not a dataset directory (expected a folder holding stores.csv and event tables)",
+        ));
     }
     let mut ds = Dataset {
         dir: dir.to_path_buf(),
@@ -42,7 +41,10 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
     for table in Table::ALL {
         let Some(src) = source::locate(dir, table)? else {
             if table == Table::Stores {
-                return Err(Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required"));
+                return Err(Error::input(
+                    dir,
+                    "no `stores` table (stores.csv, stores.parquet or stores/): it is required",
+                ));
             }
             if table != Table::Exemptions {
                 ds.warnings.push(format!("table `{table}` is absent from {}; it is read as empty", dir.display()));
@@ -204,7 +206,9 @@ impl<'a> Checker<'a> {
         }
         for (i, column) in columns.iter().enumerate() {
             let is_ref = column.kind == Kind::StoreRef
-                || (self.table == Table::Exemptions && column.name == "target" && self.value(&values, "scope") == &Value::Text("store".into()));
+                || (self.table == Table::Exemptions
+                    && column.name == "target"
+                    && self.value(&values, "scope") == &Value::Text("store".into()));
             if let (true, Value::Text(id)) = (is_ref, &values[i]) {
                 if !self.stores_by_id.contains_key(id) {
                     return Err((column.name.to_string(), Reason::UnknownStore, id.clone()));
@@ -258,7 +262,12 @@ impl<'a> Checker<'a> {
                     "category" => ExemptionScope::Category(text(&values[1])),
                     _ => ExemptionScope::Store(text(&values[1])),
                 };
-                self.exemptions.push(Exemption { scope, from: day(&values[2]), to: day(&values[3]), reason: text(&values[4]) });
+                self.exemptions.push(Exemption {
+                    scope,
+                    from: day(&values[2]),
+                    to: day(&values[3]),
+                    reason: text(&values[4]),
+                });
             }
             _ => {
                 let columns = self.table.columns();

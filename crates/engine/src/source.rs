@@ -76,11 +76,7 @@ pub fn locate(dir: &Path, table: Table) -> Result<Option<Source>> {
 
 /// Calls `on_row` for every record, numbered from 1 (the first record after the
 /// header), in file order. A missing required column fails before any row is read.
-pub fn for_each_row(
-    source: &Source,
-    table: Table,
-    on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>,
-) -> Result<()> {
+pub fn for_each_row(source: &Source, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>) -> Result<()> {
     match source {
         Source::Csv(path) => csv_rows(path, table, on_row),
         Source::Parquet(_, files) => {
@@ -185,10 +181,8 @@ fn parquet_rows(
     let reader = builder.with_batch_size(8192).build().map_err(|e| Error::input(path, e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| Error::input(path, e.to_string()))?;
-        let columns: Vec<Option<ArrayRef>> = positions
-            .iter()
-            .map(|p| p.map(|p| plain(batch.column(p))).transpose())
-            .collect::<Result<_>>()?;
+        let columns: Vec<Option<ArrayRef>> =
+            positions.iter().map(|p| p.map(|p| plain(batch.column(p))).transpose()).collect::<Result<_>>()?;
         for row in 0..batch.num_rows() {
             *row_no += 1;
             let mut cells = [Cell::Null; MAX_COLUMNS];

@@ -1,7 +1,7 @@
 //! A full run through `run::score`, then `explain` reading its output back.
 
 use dengta_engine::explain::explain;
-use dengta_engine::run::{self, files, ScoreRequest};
+use dengta_engine::run::{self, ScoreRequest, files};
 use dengta_engine::{Error, NoProgress};
 use dengta_rules::RuleBook;
 
@@ -11,7 +11,13 @@ use crate::util::*;
 async fn a_run_writes_its_outputs_and_explains_a_store_day() {
     let dir = golden_dir("year").join("dataset");
     let out = tempfile::tempdir().expect("temp dir");
-    let req = ScoreRequest { dataset: dir, from: day("2025-03-01"), to: day("2025-03-31"), out: out.path().to_path_buf(), strict: false };
+    let req = ScoreRequest {
+        dataset: dir,
+        from: day("2025-03-01"),
+        to: day("2025-03-31"),
+        out: out.path().to_path_buf(),
+        strict: false,
+    };
     let outcome = run::score(&req, &RuleBook::default_book(), &NoProgress).await.expect("run");
     for f in [files::DAILY_CSV, files::DAILY_PARQUET, files::REJECTS, files::PARTIALS, files::MANIFEST] {
         assert!(out.path().join(f).is_file(), "{f} written");
@@ -25,7 +31,9 @@ async fn a_run_writes_its_outputs_and_explains_a_store_day() {
     assert_eq!(e.score.score_text(), r.score_text());
     assert_eq!(e.stored_score, r.score_text());
     let text = e.to_string();
-    for needle in ["Rule version default-1", "dsr_item", "90 days 2025-01-01..2025-03-31", "Rounded half away from zero", "stars"] {
+    for needle in
+        ["Rule version default-1", "dsr_item", "90 days 2025-01-01..2025-03-31", "Rounded half away from zero", "stars"]
+    {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
     assert!(!text.contains("WARNING"), "{text}");

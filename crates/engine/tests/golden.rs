@@ -42,7 +42,8 @@ fn close(expected: &str, got: Option<f64>, rel: f64, what: &str, errors: &mut Ve
 }
 
 fn compare(expected: &[HashMap<String, String>], rows: &[ScoreRow]) {
-    let got: HashMap<(String, String), &ScoreRow> = rows.iter().map(|r| ((r.store_id.clone(), r.date.to_string()), r)).collect();
+    let got: HashMap<(String, String), &ScoreRow> =
+        rows.iter().map(|r| ((r.store_id.clone(), r.date.to_string()), r)).collect();
     assert_eq!(rows.len(), expected.len(), "number of daily rows");
     let mut errors = Vec::new();
     for e in expected {
@@ -104,7 +105,8 @@ async fn golden_bad_daily_scores_and_rejects() {
     assert_eq!(got, expected);
     // The reason words are ours, but they must agree with the golden file's for
     // every row (they were chosen to).
-    let reasons: Vec<String> = read_csv(&dir.join("expected/rejects.csv")).into_iter().map(|r| r["reason"].clone()).collect();
+    let reasons: Vec<String> =
+        read_csv(&dir.join("expected/rejects.csv")).into_iter().map(|r| r["reason"].clone()).collect();
     let ours: Vec<String> = ds.rejects.iter().map(|r| r.reason.name().to_string()).collect();
     assert_eq!(ours, reasons);
     // Nothing that was accepted is lost: every accepted or rejected row is counted.

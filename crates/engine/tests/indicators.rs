@@ -186,7 +186,10 @@ async fn the_three_default_pass_reasons_end_to_end() {
         ),
         (
             "reviews",
-            table(REVIEWS_HEADER, &["R1,O1,T1,I1,2025-03-01T10:00:00+08:00,4,4,4", "R2,O2,X1,I1,2025-03-01T10:00:00+08:00,4,4,4"]),
+            table(
+                REVIEWS_HEADER,
+                &["R1,O1,T1,I1,2025-03-01T10:00:00+08:00,4,4,4", "R2,O2,X1,I1,2025-03-01T10:00:00+08:00,4,4,4"],
+            ),
         ),
         ("exemptions", table(EXEMPTIONS_HEADER, &["category,food,2025-03-05,2025-03-05,announcement"])),
     ]);

@@ -24,10 +24,28 @@ fn render(events: &[Event], prefix: &str) -> Vec<(&'static str, Vec<String>)> {
         let b = if flag % 3 == 0 { "true" } else { "false" };
         let id = format!("{prefix}{i}");
         let (table, row) = match kind % 6 {
-            0 => (0, format!("{id},{store},I1,home,{t},10.00,{}", if flag % 4 == 0 { String::new() } else { later.to_string() })),
+            0 => (
+                0,
+                format!(
+                    "{id},{store},I1,home,{t},10.00,{}",
+                    if flag % 4 == 0 { String::new() } else { later.to_string() }
+                ),
+            ),
             1 => (1, format!("{id},O1,{store},I1,{t},{},5,5", 1 + flag % 5)),
-            2 => (2, format!("{id},{store},{t},{}", if flag % 4 == 0 { String::new() } else { (t + dur / 1000).to_string() })),
-            3 => (3, format!("{id},O1,{store},I1,{},other,{t},{later}", if flag % 2 == 0 { "refund_only" } else { "return_refund" })),
+            2 => (
+                2,
+                format!(
+                    "{id},{store},{t},{}",
+                    if flag % 4 == 0 { String::new() } else { (t + dur / 1000).to_string() }
+                ),
+            ),
+            3 => (
+                3,
+                format!(
+                    "{id},O1,{store},I1,{},other,{t},{later}",
+                    if flag % 2 == 0 { "refund_only" } else { "return_refund" }
+                ),
+            ),
             4 => (4, format!("{id},O1,{store},{t},{later},{b},true")),
             _ => (5, format!("{id},O1,{store},{t},{later},{b}")),
         };

@@ -9,7 +9,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use dengta_engine::dataset::Dataset;
 use dengta_engine::schema::Table;
-use dengta_engine::{reader, Error, NoProgress};
+use dengta_engine::{Error, NoProgress, reader};
 
 use crate::util::*;
 
@@ -37,18 +37,21 @@ fn one_reject_per_kind_of_bad_row() {
                 REVIEWS_HEADER,
                 &[
                     "R1,O1,S1,I1,2025-03-01T10:00:00+08:00,5,5,5",
-                    "R2,O1,S1,I1,2025-03-01T10:00:00,5,5,5",         // no offset
-                    "R3,O1,S1,I1,2025-03-01T10:00:00+08:00,6,5,5",   // score outside 1..5
-                    "R4,O1,S9,I1,2025-03-01T10:00:00+08:00,5,5,5",   // unknown store
-                    "R1,O1,S1,I1,2025-03-01T10:00:00+08:00,4,4,4",   // duplicate id
-                    "R5,O1,S1,I1,2025-03-01T10:00:00+08:00,5,,5",    // missing value
-                    "R1,O1,S1,I1,bad,4,4,4",                         // invalid, not a duplicate
+                    "R2,O1,S1,I1,2025-03-01T10:00:00,5,5,5",       // no offset
+                    "R3,O1,S1,I1,2025-03-01T10:00:00+08:00,6,5,5", // score outside 1..5
+                    "R4,O1,S9,I1,2025-03-01T10:00:00+08:00,5,5,5", // unknown store
+                    "R1,O1,S1,I1,2025-03-01T10:00:00+08:00,4,4,4", // duplicate id
+                    "R5,O1,S1,I1,2025-03-01T10:00:00+08:00,5,,5",  // missing value
+                    "R1,O1,S1,I1,bad,4,4,4",                       // invalid, not a duplicate
                 ],
             ),
         ),
         (
             "orders",
-            table(ORDERS_HEADER, &["O1,S1,I1,home,2025-03-01T10:00:00+08:00,-1.00,", "O2,S1,I1,home,2025-03-01T10:00:00+08:00,1.5,"]),
+            table(
+                ORDERS_HEADER,
+                &["O1,S1,I1,home,2025-03-01T10:00:00+08:00,-1.00,", "O2,S1,I1,home,2025-03-01T10:00:00+08:00,1.5,"],
+            ),
         ),
     ]);
     assert_eq!(
@@ -112,7 +115,13 @@ fn bom_crlf_quoting_and_column_order() {
 #[test]
 fn incoherent_orderings_are_rejected_and_others_accepted() {
     let ds = read(&[
-        ("stores", table(STORES_HEADER, &["S1,One,home,2025-01-01,,true,false", "S2,Two,home,2025-03-01,2025-02-01,true,false"])),
+        (
+            "stores",
+            table(
+                STORES_HEADER,
+                &["S1,One,home,2025-01-01,,true,false", "S2,Two,home,2025-03-01,2025-02-01,true,false"],
+            ),
+        ),
         ("chats", table(CHATS_HEADER, &["C1,S1,2025-03-01T10:00:00+08:00,2025-03-01T09:59:59+08:00"])),
         // A pickup before payment is accepted as it is.
         ("orders", table(ORDERS_HEADER, &["O1,S1,I1,home,2025-03-01T10:00:00+08:00,1.00,2025-03-01T09:00:00+08:00"])),
@@ -135,11 +144,18 @@ async fn parquet_input_scores_like_csv() {
         ("stores", stores()),
         (
             "orders",
-            table(ORDERS_HEADER, &["O1,S1,I1,home,2025-03-01T10:00:00+08:00,12.50,2025-03-01T20:00:00+08:00", "O2,S1,I1,home,2025-03-02T10:00:00+08:00,3.00,"]),
+            table(
+                ORDERS_HEADER,
+                &[
+                    "O1,S1,I1,home,2025-03-01T10:00:00+08:00,12.50,2025-03-01T20:00:00+08:00",
+                    "O2,S1,I1,home,2025-03-02T10:00:00+08:00,3.00,",
+                ],
+            ),
         ),
     ]);
     let pq = TestData::new(&[("stores", stores())]);
-    let ts = |ms: Vec<Option<i64>>| -> ArrayRef { Arc::new(TimestampMillisecondArray::from(ms).with_timezone("+08:00")) };
+    let ts =
+        |ms: Vec<Option<i64>>| -> ArrayRef { Arc::new(TimestampMillisecondArray::from(ms).with_timezone("+08:00")) };
     let schema = Arc::new(Schema::new(vec![
         Field::new("order_id", DataType::Utf8, false),
         Field::new("store_id", DataType::Utf8, false),

@@ -4,13 +4,14 @@ use std::path::{Path, PathBuf};
 
 use dengta_engine::daily::{self, ScoreRow};
 use dengta_engine::dataset::Dataset;
-use dengta_engine::{reader, run, NoProgress};
+use dengta_engine::{NoProgress, reader, run};
 use dengta_model::Day;
 use dengta_rules::RuleBook;
 
 pub const STORES_HEADER: &str = "store_id,name,main_category,opened_on,closed_on,onboarded,removed_for_violation";
 pub const ORDERS_HEADER: &str = "order_id,store_id,item_id,category,paid_at,amount,picked_up_at";
-pub const REVIEWS_HEADER: &str = "review_id,order_id,store_id,item_id,created_at,item_score,service_score,logistics_score";
+pub const REVIEWS_HEADER: &str =
+    "review_id,order_id,store_id,item_id,created_at,item_score,service_score,logistics_score";
 pub const CHATS_HEADER: &str = "chat_id,store_id,started_at,first_human_reply_at";
 pub const REFUNDS_HEADER: &str = "refund_id,order_id,store_id,item_id,kind,reason,requested_at,completed_at";
 pub const DISPUTES_HEADER: &str = "dispute_id,order_id,store_id,opened_at,closed_at,refunded,merchant_liable";

@@ -30,10 +30,7 @@ impl Day {
         if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
             return None;
         }
-        let digits_ok = bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        let digits_ok = bytes.iter().enumerate().all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
         if !digits_ok {
             return None;
         }
@@ -147,9 +144,7 @@ mod tests {
     const SHANGHAI: &str = "+08:00";
 
     fn ms(rfc3339: &str) -> i64 {
-        chrono::DateTime::parse_from_rfc3339(rfc3339)
-            .expect("test timestamp")
-            .timestamp_millis()
+        chrono::DateTime::parse_from_rfc3339(rfc3339).expect("test timestamp").timestamp_millis()
     }
 
     #[test]

@@ -19,13 +19,8 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension, in output-column order.
-    pub const ALL: [Dimension; 5] = [
-        Dimension::Product,
-        Dimension::Logistics,
-        Dimension::AfterSales,
-        Dimension::Disputes,
-        Dimension::Consultation,
-    ];
+    pub const ALL: [Dimension; 5] =
+        [Dimension::Product, Dimension::Logistics, Dimension::AfterSales, Dimension::Disputes, Dimension::Consultation];
 
     /// The name used in rule files and outputs (`after_sales`, ...).
     pub fn name(self) -> &'static str {

@@ -155,9 +155,7 @@ impl Indicator {
             Indicator::Pickup24hRate => Term::Count(Measure::PickupDeadlines),
             Indicator::RefundOnlyHours => Term::Count(Measure::RefundOnlyCompleted),
             Indicator::ReturnRefundHours => Term::Count(Measure::ReturnRefundCompleted),
-            Indicator::DisputeRefundRate | Indicator::ComplaintUpheldRate => {
-                Term::Count(Measure::OrdersPaid)
-            }
+            Indicator::DisputeRefundRate | Indicator::ComplaintUpheldRate => Term::Count(Measure::OrdersPaid),
             Indicator::ImReplyRate => Term::Count(Measure::ChatDeadlines),
             Indicator::ImFirstReplySecs => Term::Count(Measure::ChatReplies),
         }

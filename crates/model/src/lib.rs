@@ -29,7 +29,7 @@ pub mod exact;
 mod indicator;
 mod measure;
 
-pub use day::{Day, UtcOffset, Window, MS_PER_DAY};
+pub use day::{Day, MS_PER_DAY, UtcOffset, Window};
 pub use dimension::Dimension;
 pub use indicator::{Better, Indicator, Term};
 pub use measure::{Measure, MeasureSums};

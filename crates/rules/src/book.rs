@@ -41,7 +41,12 @@ impl RuleBook {
             }
         }
         if versions.is_empty() {
-            errors.push(RuleError { file: String::new(), line: None, key: String::new(), message: "no rule file given".into() });
+            errors.push(RuleError {
+                file: String::new(),
+                line: None,
+                key: String::new(),
+                message: "no rule file given".into(),
+            });
         }
         if errors.is_empty() { Ok(RuleBook { versions }) } else { Err(Error::InvalidRules(errors)) }
     }

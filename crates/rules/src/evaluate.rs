@@ -45,9 +45,15 @@ impl DefaultPassReason {
     /// The reason in words, for merchants.
     pub fn describe(self) -> &'static str {
         match self {
-            DefaultPassReason::CategoryNotAssessed => "the store's main category is not part of the basic service assessment",
-            DefaultPassReason::NoData => "the store had no product, logistics, after-sales, dispute or consultation data in any window",
-            DefaultPassReason::Exempted => "an exemption (force majeure or a platform announcement) covers the store on this day",
+            DefaultPassReason::CategoryNotAssessed => {
+                "the store's main category is not part of the basic service assessment"
+            }
+            DefaultPassReason::NoData => {
+                "the store had no product, logistics, after-sales, dispute or consultation data in any window"
+            }
+            DefaultPassReason::Exempted => {
+                "an exemption (force majeure or a platform announcement) covers the store on this day"
+            }
         }
     }
 }
@@ -203,10 +209,7 @@ impl RuleSet {
                     let n = exact::int(with_data.len() as i64);
                     return Some(with_data.iter().map(|o| o.score.clone().unwrap_or_default()).sum::<Exact>() / n);
                 }
-                let total: Exact = with_data
-                    .iter()
-                    .map(|o| o.score.clone().unwrap_or_default() * &o.weight)
-                    .sum();
+                let total: Exact = with_data.iter().map(|o| o.score.clone().unwrap_or_default() * &o.weight).sum();
                 Some(total / weight_sum)
             })
             .collect();
@@ -298,14 +301,14 @@ mod tests {
     fn seed_worked_example_gives_3_3() {
         let rules = RuleSet::default_rules();
         let c = counts(&[
-            (Indicator::DsrItem, 5, 1),                    // mean 5.0 → 5
-            (Indicator::Pickup24hRate, 9, 10),             // 0.9 → 3
-            (Indicator::RefundOnlyHours, 12 * H, 1),       // 12 h → 4
-            (Indicator::ReturnRefundHours, 72 * H, 1),     // 72 h → 4
-            (Indicator::DisputeRefundRate, 2, 1000),       // 0.002 → 2
-            (Indicator::ComplaintUpheldRate, 10, 1000),    // 0.01 → 0  (disputes: (2+0)/2 = 1)
-            (Indicator::ImReplyRate, 9, 10),               // 0.9 → 4
-            (Indicator::ImFirstReplySecs, 20_000, 1),      // 20 s → 4
+            (Indicator::DsrItem, 5, 1),                 // mean 5.0 → 5
+            (Indicator::Pickup24hRate, 9, 10),          // 0.9 → 3
+            (Indicator::RefundOnlyHours, 12 * H, 1),    // 12 h → 4
+            (Indicator::ReturnRefundHours, 72 * H, 1),  // 72 h → 4
+            (Indicator::DisputeRefundRate, 2, 1000),    // 0.002 → 2
+            (Indicator::ComplaintUpheldRate, 10, 1000), // 0.01 → 0  (disputes: (2+0)/2 = 1)
+            (Indicator::ImReplyRate, 9, 10),            // 0.9 → 4
+            (Indicator::ImFirstReplySecs, 20_000, 1),   // 20 s → 4
         ]);
         let day = rules.evaluate("home", &c, false);
         let dims: Vec<Exact> = day.dimensions.iter().map(|d| d.score.clone().expect("data")).collect();
@@ -323,11 +326,11 @@ mod tests {
         let rules = RuleSet::default_rules();
         let c = counts(&[
             (Indicator::DsrItem, 5, 1),
-            (Indicator::Pickup24hRate, 19, 20),            // 0.95 → 4
-            (Indicator::RefundOnlyHours, 18 * H, 1),       // 18 h → 3.5
-            (Indicator::ReturnRefundHours, 96 * H, 1),     // 96 h → 3.5
-            (Indicator::DisputeRefundRate, 1, 1000),       // 0.001 → 3
-            (Indicator::ComplaintUpheldRate, 2, 1000),     // 0.002 → 3
+            (Indicator::Pickup24hRate, 19, 20),        // 0.95 → 4
+            (Indicator::RefundOnlyHours, 18 * H, 1),   // 18 h → 3.5
+            (Indicator::ReturnRefundHours, 96 * H, 1), // 96 h → 3.5
+            (Indicator::DisputeRefundRate, 1, 1000),   // 0.001 → 3
+            (Indicator::ComplaintUpheldRate, 2, 1000), // 0.002 → 3
             (Indicator::ImReplyRate, 9, 10),
             (Indicator::ImFirstReplySecs, 20_000, 1),
         ]);
@@ -389,7 +392,9 @@ mod tests {
     #[test]
     fn star_bands() {
         let rules = RuleSet::default_rules();
-        for (score, star) in [(480, "5.0"), (479, "4.5"), (460, "4.5"), (440, "4.0"), (420, "3.5"), (419, "3.0"), (0, "3.0")] {
+        for (score, star) in
+            [(480, "5.0"), (479, "4.5"), (460, "4.5"), (440, "4.0"), (420, "3.5"), (419, "3.0"), (0, "3.0")]
+        {
             assert_eq!(rules.stars.star(&ratio(score, 100)).to_string(), star, "score {score}");
         }
     }

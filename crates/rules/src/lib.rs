@@ -37,9 +37,7 @@ pub use book::RuleBook;
 pub use curve::{Curve, Segment};
 pub use error::{Error, Result, RuleError};
 pub use evaluate::{DayScore, DefaultPassReason, DimensionOutcome, IndicatorOutcome, Verdict, WindowCounts};
-pub use rule_set::{
-    Assessment, CategoryRule, IndicatorRule, QualityRules, RefundTier, RuleSet, Star, StarBands,
-};
+pub use rule_set::{Assessment, CategoryRule, IndicatorRule, QualityRules, RefundTier, RuleSet, Star, StarBands};
 
 /// The rule file shipped with dengta: the SPEC's defaults.
 pub const DEFAULT_RULES_TOML: &str = include_str!("../../../rules/default-1.toml");

@@ -22,14 +22,10 @@ impl<'de> Deserialize<'de> for Num {
                 Ok(Num(dengta_model::exact::int(v)))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Num, E> {
-                i64::try_from(v)
-                    .map(|v| Num(dengta_model::exact::int(v)))
-                    .map_err(|_| E::custom("number too large"))
+                i64::try_from(v).map(|v| Num(dengta_model::exact::int(v))).map_err(|_| E::custom("number too large"))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Num, E> {
-                dengta_model::exact::from_literal_f64(v)
-                    .map(Num)
-                    .ok_or_else(|| E::custom("not a finite number"))
+                dengta_model::exact::from_literal_f64(v).map(Num).ok_or_else(|| E::custom("not a finite number"))
             }
         }
         de.deserialize_any(V)

@@ -34,10 +34,7 @@ pub struct StarBands {
 impl StarBands {
     /// The star of a rounded score.
     pub fn star(&self, rounded_score: &Exact) -> Star {
-        self.bands
-            .iter()
-            .find(|(min, _)| rounded_score >= min)
-            .map_or(self.otherwise, |(_, star)| *star)
+        self.bands.iter().find(|(min, _)| rounded_score >= min).map_or(self.otherwise, |(_, star)| *star)
     }
 }
 
@@ -155,8 +152,8 @@ impl RuleSet {
 
     /// Reads and validates a rule file.
     pub fn load(path: &std::path::Path) -> Result<RuleSet> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
         RuleSet::parse(&path.display().to_string(), &text)
     }
 
@@ -169,12 +166,7 @@ impl RuleSet {
                 let line = e.span().map(|s| v.line(s.start));
                 let message = e.message().trim().to_string();
                 let key = unknown_key(&message).unwrap_or_default();
-                return Err(Error::InvalidRules(vec![RuleError {
-                    file: name.to_string(),
-                    line,
-                    key,
-                    message,
-                }]));
+                return Err(Error::InvalidRules(vec![RuleError { file: name.to_string(), line, key, message }]));
             }
         };
         let rules = v.rule_set(raw);
@@ -219,12 +211,7 @@ impl Validator<'_> {
 
     fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let line = Some(self.line(span.start));
-        self.errors.push(RuleError {
-            file: self.file.to_string(),
-            line,
-            key: key.into(),
-            message: message.into(),
-        });
+        self.errors.push(RuleError { file: self.file.to_string(), line, key: key.into(), message: message.into() });
     }
 
     fn rule_set(&mut self, raw: RawRuleSet) -> Option<RuleSet> {
@@ -261,10 +248,8 @@ impl Validator<'_> {
         indicators.sort_by_key(|r| r.indicator);
         self.dimension_weights(&indicators, &raw);
 
-        let covered: Vec<Dimension> = Dimension::ALL
-            .into_iter()
-            .filter(|d| indicators.iter().any(|r| r.dimension == *d))
-            .collect();
+        let covered: Vec<Dimension> =
+            Dimension::ALL.into_iter().filter(|d| indicators.iter().any(|r| r.dimension == *d)).collect();
         let mut categories = BTreeMap::new();
         for (name, spanned) in &raw.categories {
             if let Some(rule) = self.category(name, spanned.span(), spanned.get_ref(), &covered) {
@@ -303,7 +288,11 @@ impl Validator<'_> {
         let mut star_of = |v: &Exact, this: &mut Self| -> Star {
             let halves = v * exact::int(2);
             if !halves.is_integer() || v.is_negative() || *v > exact::int(5) {
-                this.error(span.clone(), "stars", format!("star {} must be 0 to 5 in steps of 0.5", crate::curve::trim(v)));
+                this.error(
+                    span.clone(),
+                    "stars",
+                    format!("star {} must be 0 to 5 in steps of 0.5", crate::curve::trim(v)),
+                );
                 ok = false;
                 return Star(0);
             }
@@ -361,7 +350,10 @@ impl Validator<'_> {
             self.error(
                 raw.dimension.span(),
                 format!("{key}.dimension"),
-                format!("unknown dimension `{}`; use product, logistics, after_sales, disputes or consultation", raw.dimension.get_ref()),
+                format!(
+                    "unknown dimension `{}`; use product, logistics, after_sales, disputes or consultation",
+                    raw.dimension.get_ref()
+                ),
             );
         }
         let window = self.window(&raw.window_days, &format!("{key}.window_days"));
@@ -371,7 +363,11 @@ impl Validator<'_> {
         }
         let weight = raw.weight.get_ref().0.clone();
         if weight.is_negative() || weight > exact::int(1) {
-            self.error(raw.weight.span(), format!("{key}.weight"), format!("weight {} is outside 0..=1", crate::curve::trim(&weight)));
+            self.error(
+                raw.weight.span(),
+                format!("{key}.weight"),
+                format!("weight {} is outside 0..=1", crate::curve::trim(&weight)),
+            );
         }
         let curve = self.curve(&raw.curve, &format!("{key}.curve"));
         Some(IndicatorRule {
@@ -395,7 +391,9 @@ impl Validator<'_> {
                     file: self.file.to_string(),
                     line: None,
                     key: "indicators".into(),
-                    message: format!("no indicator covers the {dimension} dimension; every dimension needs at least one"),
+                    message: format!(
+                        "no indicator covers the {dimension} dimension; every dimension needs at least one"
+                    ),
                 });
                 continue;
             }
@@ -417,7 +415,13 @@ impl Validator<'_> {
         }
     }
 
-    fn category(&mut self, name: &str, span: Range<usize>, raw: &RawCategory, covered: &[Dimension]) -> Option<CategoryRule> {
+    fn category(
+        &mut self,
+        name: &str,
+        span: Range<usize>,
+        raw: &RawCategory,
+        covered: &[Dimension],
+    ) -> Option<CategoryRule> {
         let key = format!("categories.{name}");
         let annual_fee = raw.annual_fee.get_ref().0.clone();
         if annual_fee.is_negative() {
@@ -452,10 +456,22 @@ impl Validator<'_> {
             }
             None
         };
-        Some(CategoryRule { name: name.to_string(), label: raw.label.clone(), assessment, annual_fee, refund_tiers: tiers })
+        Some(CategoryRule {
+            name: name.to_string(),
+            label: raw.label.clone(),
+            assessment,
+            annual_fee,
+            refund_tiers: tiers,
+        })
     }
 
-    fn assessment(&mut self, key: &str, span: Range<usize>, raw: &RawCategory, covered: &[Dimension]) -> Option<Assessment> {
+    fn assessment(
+        &mut self,
+        key: &str,
+        span: Range<usize>,
+        raw: &RawCategory,
+        covered: &[Dimension],
+    ) -> Option<Assessment> {
         let missing = |field: &str, this: &mut Self| {
             this.error(span.clone(), format!("{key}.{field}"), format!("an assessed category needs `{field}`"));
         };
@@ -469,7 +485,11 @@ impl Validator<'_> {
             match Dimension::from_name(dim_name) {
                 Some(d) => values[d.index()] = weight.0.clone(),
                 None => {
-                    self.error(weights.span(), format!("{key}.weights.{dim_name}"), "unknown dimension; use product, logistics, after_sales, disputes or consultation");
+                    self.error(
+                        weights.span(),
+                        format!("{key}.weights.{dim_name}"),
+                        "unknown dimension; use product, logistics, after_sales, disputes or consultation",
+                    );
                     ok = false;
                 }
             }
@@ -486,7 +506,11 @@ impl Validator<'_> {
         }
         let sum: Exact = values.iter().cloned().sum();
         if !sum.is_one() {
-            self.error(weights.span(), format!("{key}.weights"), format!("dimension weights sum to {}, not 1", crate::curve::trim(&sum)));
+            self.error(
+                weights.span(),
+                format!("{key}.weights"),
+                format!("dimension weights sum to {}, not 1", crate::curve::trim(&sum)),
+            );
             ok = false;
         }
         let pass_threshold = raw.pass_threshold.as_ref().map(|n| n.0.clone());

@@ -36,7 +36,10 @@ fn the_default_rules_are_valid_and_match_the_spec() {
 
 #[test]
 fn category_weights_must_sum_to_one() {
-    let text = replaced("product = 0.25, consultation = 0.10, logistics = 0.25", "product = 0.30, consultation = 0.10, logistics = 0.25");
+    let text = replaced(
+        "product = 0.25, consultation = 0.10, logistics = 0.25",
+        "product = 0.30, consultation = 0.10, logistics = 0.25",
+    );
     let errors = errors_of(&text);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].key, "categories.apparel.weights");
@@ -47,10 +50,7 @@ fn category_weights_must_sum_to_one() {
 
 #[test]
 fn indicator_weights_within_a_dimension_must_sum_to_one() {
-    let text = DEFAULT_RULES_TOML.replace(
-        "weight = 0.5\ncurve = [[2, 5]",
-        "weight = 0.6\ncurve = [[2, 5]",
-    );
+    let text = DEFAULT_RULES_TOML.replace("weight = 0.5\ncurve = [[2, 5]", "weight = 0.6\ncurve = [[2, 5]");
     let errors = errors_of(&text);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].message.contains("after_sales dimension"), "{}", errors[0].message);
@@ -87,9 +87,13 @@ fn unknown_keys_are_rejected_with_their_line() {
 
 #[test]
 fn unknown_indicators_and_dimensions_are_named() {
-    let text = replaced("[indicators.dsr_item]\ndimension = \"product\"", "[indicators.dsr_items]\ndimension = \"produce\"");
+    let text =
+        replaced("[indicators.dsr_item]\ndimension = \"product\"", "[indicators.dsr_items]\ndimension = \"produce\"");
     let errors = errors_of(&text);
-    assert!(errors.iter().any(|e| e.key == "indicators.dsr_items" && e.message.contains("unknown indicator")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.key == "indicators.dsr_items" && e.message.contains("unknown indicator")),
+        "{errors:?}"
+    );
     assert!(errors.iter().any(|e| e.message.contains("product dimension")), "{errors:?}");
 }
 
@@ -107,7 +111,10 @@ fn bad_dates_offsets_and_windows_are_each_reported() {
 
 #[test]
 fn assessed_categories_need_their_thresholds() {
-    let text = replaced("pass_threshold = 4.0\nmax_noncompliant_months = 3\nannual_fee = 60000", "max_noncompliant_months = 3\nannual_fee = 60000");
+    let text = replaced(
+        "pass_threshold = 4.0\nmax_noncompliant_months = 3\nannual_fee = 60000",
+        "max_noncompliant_months = 3\nannual_fee = 60000",
+    );
     let errors = errors_of(&text);
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].key, "categories.apparel.pass_threshold");

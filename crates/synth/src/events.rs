@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
-use crate::roles::{self, PlannedStore, CATEGORIES};
-use crate::{csv_error, Counts, CsvOut, Error, Params};
+use crate::roles::{self, CATEGORIES, PlannedStore};
+use crate::{Counts, CsvOut, Error, Params, csv_error};
 
 pub(crate) struct Writers {
     stores: CsvOut,
@@ -70,7 +70,8 @@ struct Clock {
 impl Clock {
     fn format(&self, ms: i64, rng: &mut ChaCha8Rng) -> String {
         let r: f64 = rng.random();
-        let t: DateTime<FixedOffset> = self.local.timestamp_millis_opt(ms).single().expect("generated instants are in range");
+        let t: DateTime<FixedOffset> =
+            self.local.timestamp_millis_opt(ms).single().expect("generated instants are in range");
         if r < self.mixed / 2.0 {
             ms.to_string()
         } else if r < self.mixed {
@@ -86,13 +87,33 @@ const H: f64 = 3_600_000.0;
 pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) -> Result<Counts, Error> {
     roles::write_stores(stores, &mut w.stores, "stores.csv")?;
     let e = |name| csv_error(name);
-    w.orders.write_record(["order_id", "store_id", "item_id", "category", "paid_at", "amount", "picked_up_at"]).map_err(e("orders.csv"))?;
+    w.orders
+        .write_record(["order_id", "store_id", "item_id", "category", "paid_at", "amount", "picked_up_at"])
+        .map_err(e("orders.csv"))?;
     w.reviews
-        .write_record(["review_id", "order_id", "store_id", "item_id", "created_at", "item_score", "service_score", "logistics_score"])
+        .write_record([
+            "review_id",
+            "order_id",
+            "store_id",
+            "item_id",
+            "created_at",
+            "item_score",
+            "service_score",
+            "logistics_score",
+        ])
         .map_err(e("reviews.csv"))?;
     w.chats.write_record(["chat_id", "store_id", "started_at", "first_human_reply_at"]).map_err(e("chats.csv"))?;
     w.refunds
-        .write_record(["refund_id", "order_id", "store_id", "item_id", "kind", "reason", "requested_at", "completed_at"])
+        .write_record([
+            "refund_id",
+            "order_id",
+            "store_id",
+            "item_id",
+            "kind",
+            "reason",
+            "requested_at",
+            "completed_at",
+        ])
         .map_err(e("refunds.csv"))?;
     w.disputes
         .write_record(["dispute_id", "order_id", "store_id", "opened_at", "closed_at", "refunded", "merchant_liable"])
@@ -143,7 +164,11 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                 let paid = start + rng.random_range(0..86_400_000);
                 let item_n: u32 = (rng.random::<f64>() * 40f64.ln()).exp() as u32;
                 let item_id = format!("{}-I{}", s.id, item_n);
-                let category = if rng.random::<f64>() < 0.1 { CATEGORIES[rng.random_range(0..CATEGORIES.len())].0 } else { s.category };
+                let category = if rng.random::<f64>() < 0.1 {
+                    CATEGORIES[rng.random_range(0..CATEGORIES.len())].0
+                } else {
+                    s.category
+                };
                 let fen = (amount.sample(&mut rng) * 100.0).round().max(1.0) as i64;
                 let picked = if rng.random::<f64>() < 0.003 + 0.04 * (1.0 - q) {
                     None
@@ -155,7 +180,15 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                     None => String::new(),
                 };
                 w.orders
-                    .write_record([&order_id, &s.id, &item_id, category, &clock.format(paid, &mut rng), &format!("{}.{:02}", fen / 100, fen % 100), &picked_text])
+                    .write_record([
+                        &order_id,
+                        &s.id,
+                        &item_id,
+                        category,
+                        &clock.format(paid, &mut rng),
+                        &format!("{}.{:02}", fen / 100, fen % 100),
+                        &picked_text,
+                    ])
                     .map_err(e("orders.csv"))?;
                 if rng.random::<f64>() < 0.45 {
                     let created = paid + rng.random_range(2..12) * 86_400_000 + rng.random_range(0..86_400_000);
@@ -163,11 +196,26 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                         c.reviews += 1;
                         let score = |rng: &mut ChaCha8Rng| {
                             let x: f64 = rng.random::<f64>() * 0.5 + 0.5 * q + 0.03;
-                            match x { x if x > 0.62 => "5", x if x > 0.42 => "4", x if x > 0.3 => "3", x if x > 0.2 => "2", _ => "1" }
+                            match x {
+                                x if x > 0.62 => "5",
+                                x if x > 0.42 => "4",
+                                x if x > 0.3 => "3",
+                                x if x > 0.2 => "2",
+                                _ => "1",
+                            }
                         };
                         let (a, b, l) = (score(&mut rng), score(&mut rng), score(&mut rng));
                         w.reviews
-                            .write_record([&format!("R{:09}", c.reviews), &order_id, &s.id, &item_id, &clock.format(created, &mut rng), a, b, l])
+                            .write_record([
+                                &format!("R{:09}", c.reviews),
+                                &order_id,
+                                &s.id,
+                                &item_id,
+                                &clock.format(created, &mut rng),
+                                a,
+                                b,
+                                l,
+                            ])
                             .map_err(e("reviews.csv"))?;
                     }
                 }
@@ -176,15 +224,32 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                     if requested < end_ms {
                         c.refunds += 1;
                         let refund_only = rng.random::<f64>() < 0.6;
-                        let hours = if refund_only { refund_only_hours.sample(&mut rng) } else { return_hours.sample(&mut rng) };
+                        let hours = if refund_only {
+                            refund_only_hours.sample(&mut rng)
+                        } else {
+                            return_hours.sample(&mut rng)
+                        };
                         let completed = requested + (hours * H) as i64 + 60_000;
-                        let done = if rng.random::<f64>() < 0.04 || completed >= end_ms { String::new() } else { clock.format(completed, &mut rng) };
-                        let reason = match rng.random_range(0..10) { 0..=2 => "quality", 3..=4 => "not_as_described", _ => "other" };
+                        let done = if rng.random::<f64>() < 0.04 || completed >= end_ms {
+                            String::new()
+                        } else {
+                            clock.format(completed, &mut rng)
+                        };
+                        let reason = match rng.random_range(0..10) {
+                            0..=2 => "quality",
+                            3..=4 => "not_as_described",
+                            _ => "other",
+                        };
                         w.refunds
                             .write_record::<[&str; 8], &str>([
-                                &format!("F{:09}", c.refunds), &order_id, &s.id, &item_id,
-                                if refund_only { "refund_only" } else { "return_refund" }, reason,
-                                &clock.format(requested, &mut rng), &done,
+                                &format!("F{:09}", c.refunds),
+                                &order_id,
+                                &s.id,
+                                &item_id,
+                                if refund_only { "refund_only" } else { "return_refund" },
+                                reason,
+                                &clock.format(requested, &mut rng),
+                                &done,
                             ])
                             .map_err(e("refunds.csv"))?;
                     }
@@ -198,8 +263,13 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                         let b = |x: bool| if x { "true" } else { "false" };
                         w.disputes
                             .write_record([
-                                &format!("D{:09}", c.disputes), &order_id, &s.id, &clock.format(opened, &mut rng), &closed_text,
-                                b(rng.random::<f64>() < 0.6), b(rng.random::<f64>() < 0.3 + 0.5 * (1.0 - q)),
+                                &format!("D{:09}", c.disputes),
+                                &order_id,
+                                &s.id,
+                                &clock.format(opened, &mut rng),
+                                &closed_text,
+                                b(rng.random::<f64>() < 0.6),
+                                b(rng.random::<f64>() < 0.3 + 0.5 * (1.0 - q)),
                             ])
                             .map_err(e("disputes.csv"))?;
                     }
@@ -209,10 +279,15 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                     if filed < end_ms {
                         c.complaints += 1;
                         let decided = filed + rng.random_range(1..10) * 86_400_000;
-                        let decided_text = if decided < end_ms { clock.format(decided, &mut rng) } else { String::new() };
+                        let decided_text =
+                            if decided < end_ms { clock.format(decided, &mut rng) } else { String::new() };
                         w.complaints
                             .write_record::<[&str; 6], &str>([
-                                &format!("P{:09}", c.complaints), &order_id, &s.id, &clock.format(filed, &mut rng), &decided_text,
+                                &format!("P{:09}", c.complaints),
+                                &order_id,
+                                &s.id,
+                                &clock.format(filed, &mut rng),
+                                &decided_text,
                                 if rng.random::<f64>() < 0.3 + 0.4 * (1.0 - q) { "true" } else { "false" },
                             ])
                             .map_err(e("complaints.csv"))?;

@@ -4,7 +4,7 @@ use chrono::{Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{csv_error, CsvOut, Error, Params};
+use crate::{CsvOut, Error, Params, csv_error};
 
 /// A special role given to one of the first stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,8 @@ pub(crate) fn plan_stores(p: &Params) -> Vec<PlannedStore> {
     let end = p.start + Duration::days(i64::from(p.days) - 1);
     (0..p.stores)
         .map(|i| {
-            let role = if p.stores >= 12 { ROLES.get(i as usize).copied().unwrap_or(Role::Ordinary) } else { Role::Ordinary };
+            let role =
+                if p.stores >= 12 { ROLES.get(i as usize).copied().unwrap_or(Role::Ordinary) } else { Role::Ordinary };
             let (mut category, _) = CATEGORIES[rng.random_range(0..CATEGORIES.len())];
             // Quality skews good, with a tail of poor stores.
             let quality: f64 = 1.0 - rng.random::<f64>().powf(2.5);
@@ -107,8 +108,16 @@ pub(crate) fn plan_stores(p: &Params) -> Vec<PlannedStore> {
 
 pub(crate) fn write_stores(stores: &[PlannedStore], w: &mut CsvOut, path: &str) -> Result<(), Error> {
     let e = csv_error(path);
-    w.write_record(["store_id", "name", "main_category", "opened_on", "closed_on", "onboarded", "removed_for_violation"])
-        .map_err(&e)?;
+    w.write_record([
+        "store_id",
+        "name",
+        "main_category",
+        "opened_on",
+        "closed_on",
+        "onboarded",
+        "removed_for_violation",
+    ])
+    .map_err(&e)?;
     for s in stores {
         w.write_record([
             s.id.as_str(),
@@ -130,11 +139,18 @@ pub(crate) fn write_exemptions(p: &Params, stores: &[PlannedStore], w: &mut CsvO
     let at = |d: u32| (p.start + Duration::days(i64::from(d.min(p.days - 1)))).to_string();
     let mut n = 0;
     if let Some(s) = stores.iter().find(|s| s.role == Role::Exempted) {
-        w.write_record(["store", &s.id, &at(p.days / 4), &at(p.days / 4 + 6), "force majeure: flood at warehouse"]).map_err(&e)?;
+        w.write_record(["store", &s.id, &at(p.days / 4), &at(p.days / 4 + 6), "force majeure: flood at warehouse"])
+            .map_err(&e)?;
         n += 1;
     }
-    w.write_record(["category", "food", &at(p.days / 2), &at(p.days / 2 + 2), "platform announcement: food safety campaign"])
-        .map_err(&e)?;
+    w.write_record([
+        "category",
+        "food",
+        &at(p.days / 2),
+        &at(p.days / 2 + 2),
+        "platform announcement: food safety campaign",
+    ])
+    .map_err(&e)?;
     w.write_record(["all", "", &at(p.days * 2 / 3), &at(p.days * 2 / 3), "platform outage"]).map_err(&e)?;
     Ok(n + 2)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use chrono::NaiveDate;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use dengta_model::Day;
 
 use super::{generate, score};
@@ -52,7 +52,20 @@ pub fn run(args: Args) -> Result<()> {
     sample.extend(last.iter().filter(|r| r.star.is_none()).take(3));
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(["store", "date", "category", "status", "reason", "score", "star", "product", "logistics", "after-sales", "disputes", "consult."]);
+    t.set_header([
+        "store",
+        "date",
+        "category",
+        "status",
+        "reason",
+        "score",
+        "star",
+        "product",
+        "logistics",
+        "after-sales",
+        "disputes",
+        "consult.",
+    ]);
     for r in &sample {
         let mut row = vec![
             r.store_id.clone(),
@@ -68,12 +81,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     println!("\nsample scores as of {to}:\n{t}");
     if let Some(r) = sample.first() {
-        println!(
-            "\nexplain one of them:\n  dengta explain {} --date {} --out {}",
-            r.store_id,
-            r.date,
-            out.display()
-        );
+        println!("\nexplain one of them:\n  dengta explain {} --date {} --out {}", r.store_id, r.date, out.display());
     }
     Ok(())
 }
