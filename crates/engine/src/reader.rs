@@ -38,60 +38,105 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
         rejects: Vec::new(),
         warnings: Vec::new(),
     };
-    for table in Table::ALL {
-        let Some(src) = source::locate(dir, table)? else {
-            if table == Table::Stores {
-                return Err(Error::input(
-                    dir,
-                    "no `stores` table (stores.csv, stores.parquet or stores/): it is required",
-                ));
-            }
-            if table != Table::Exemptions {
-                ds.warnings.push(format!("table `{table}` is absent from {}; it is read as empty", dir.display()));
-            }
-            ds.summaries.insert(table, TableSummary::default());
-            if Table::EVENTS.contains(&table) {
-                ds.events.insert(table, EventBatches { schema: event_schema(table), batches: Vec::new() });
-            }
-            continue;
-        };
-        progress.stage(&format!("reading {table}"), None);
-        let mut checker = Checker::new(table, &ds.store_index);
-        let mut summary = TableSummary { source: Some(src.path().to_path_buf()), ..TableSummary::default() };
-        let mut rejects = Vec::new();
-        source::for_each_row(&src, table, &mut |row_no, row| {
-            summary.read += 1;
-            if row_no % 100_000 == 0 {
-                progress.advance(100_000);
-            }
-            match checker.check_row(row) {
-                Ok(values) => {
-                    summary.accepted += 1;
-                    checker.accept(values)
+    // Stores first: every event table checks its store references against them.
+    let stores = read_table(dir, Table::Stores, &ds.store_index, progress)?
+        .ok_or_else(|| Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required"))?;
+    ds.absorb(Table::Stores, stores);
+
+    // The other tables are independent of each other: read them on every core.
+    progress.stage("reading events", None);
+    let rest: Vec<Table> = Table::ALL.into_iter().filter(|t| *t != Table::Stores).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(rest.len());
+    let index = &ds.store_index;
+    let mut results: Vec<(Table, Result<Option<TableRead>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&table) = rest.get(i) else { break };
+                        done.push((table, read_table(dir, table, index, progress)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+    });
+    results.sort_by_key(|(t, _)| *t);
+    for (table, result) in results {
+        match result? {
+            Some(read) => ds.absorb(table, read),
+            None => {
+                if table != Table::Exemptions {
+                    ds.warnings.push(format!("table `{table}` is absent from {}; it is read as empty", dir.display()));
                 }
-                Err((column, reason, value)) => {
-                    summary.rejected += 1;
-                    rejects.push(Reject { table, row: row_no, column, reason, value });
-                    Ok(())
+                ds.summaries.insert(table, TableSummary::default());
+                if Table::EVENTS.contains(&table) {
+                    ds.events.insert(table, EventBatches { schema: event_schema(table), batches: Vec::new() });
                 }
-            }
-        })?;
-        let output = checker.finish()?;
-        match output {
-            Output::Stores(stores) => {
-                ds.store_index = stores.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u32)).collect();
-                ds.stores = stores;
-            }
-            Output::Exemptions(exemptions) => ds.exemptions = exemptions,
-            Output::Events(batches) => {
-                ds.events.insert(table, batches);
             }
         }
-        ds.summaries.insert(table, summary);
-        ds.rejects.extend(rejects);
     }
     ds.rejects.sort_by(|a, b| a.table.name().cmp(b.table.name()).then(a.row.cmp(&b.row)));
     Ok(ds)
+}
+
+/// One table read: its account, its rejects, its accepted rows.
+struct TableRead {
+    summary: TableSummary,
+    rejects: Vec<Reject>,
+    output: Output,
+}
+
+impl Dataset {
+    fn absorb(&mut self, table: Table, read: TableRead) {
+        match read.output {
+            Output::Stores(stores) => {
+                self.store_index = stores.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u32)).collect();
+                self.stores = stores;
+            }
+            Output::Exemptions(exemptions) => self.exemptions = exemptions,
+            Output::Events(batches) => {
+                self.events.insert(table, batches);
+            }
+        }
+        self.summaries.insert(table, read.summary);
+        self.rejects.extend(read.rejects);
+    }
+}
+
+/// Reads and checks one table; `None` when the dataset has no such table.
+fn read_table(
+    dir: &Path,
+    table: Table,
+    stores_by_id: &HashMap<String, u32>,
+    progress: &dyn Progress,
+) -> Result<Option<TableRead>> {
+    let Some(src) = source::locate(dir, table)? else { return Ok(None) };
+    let mut checker = Checker::new(table, stores_by_id);
+    let mut summary = TableSummary { source: Some(src.path().to_path_buf()), ..TableSummary::default() };
+    let mut rejects = Vec::new();
+    source::for_each_row(&src, table, &mut |row_no, row| {
+        summary.read += 1;
+        if row_no % 100_000 == 0 {
+            progress.advance(100_000);
+        }
+        match checker.check_row(row) {
+            Ok(values) => {
+                summary.accepted += 1;
+                checker.accept(values)
+            }
+            Err((column, reason, value)) => {
+                summary.rejected += 1;
+                rejects.push(Reject { table, row: row_no, column, reason, value });
+                Ok(())
+            }
+        }
+    })?;
+    Ok(Some(TableRead { summary, rejects, output: checker.finish()? }))
 }
 
 /// A rejected row: the column, the reason, the value as read.

@@ -93,7 +93,9 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     daily::rules_on(book, req.from)?;
     std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
 
+    let t = Instant::now();
     let ds = reader::read_dataset(&req.dataset, progress)?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), rejects = ds.rejects.len(), "Read and checked the dataset.");
     let rejects_path = req.out.join(files::REJECTS);
     output::write_rejects(&rejects_path, &ds.rejects)?;
     if req.strict && !ds.rejects.is_empty() {
@@ -105,8 +107,13 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     }
 
     progress.stage("aggregating events per store and day", None);
+    let t = Instant::now();
     let partials = aggregate_all(&ds, book).await?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), profiles = partials.len(), "Aggregated events per store and day.");
+    let t = Instant::now();
     let (rows, score_warnings) = daily::score_range(&ds, book, &partials, req.from, req.to, progress)?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), rows = rows.len(), "Scored store-days.");
+    let t = Instant::now();
 
     progress.stage("writing results", None);
     let daily_csv = req.out.join(files::DAILY_CSV);
@@ -131,6 +138,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         output::write_atomically(&path, |w| w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&path, e)))?;
     }
 
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), "Wrote results.");
     let mut warnings = ds.warnings.clone();
     warnings.extend(score_warnings);
     let stores_scored = {
