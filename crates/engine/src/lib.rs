@@ -38,13 +38,16 @@ pub mod daily;
 pub mod dataset;
 mod error;
 pub mod explain;
+pub mod gmv;
 pub mod output;
 pub mod partials;
+pub mod periods;
 mod progress;
 pub mod reader;
 pub mod run;
 pub mod schema;
 pub mod source;
+pub mod table_out;
 
 pub use error::{Error, Result};
 pub use progress::{NoProgress, Progress};

@@ -13,6 +13,9 @@ use crate::daily::{self, ScoreRow};
 use crate::dataset::{Dataset, TableSummary};
 use crate::error::{Error, Result};
 use crate::output;
+use crate::periods::{self, AnnualRow, MonthRow};
+use crate::table_out::TextTable;
+use datafusion::arrow::datatypes::DataType;
 use crate::partials::DayPartials;
 use crate::progress::Progress;
 use crate::reader;
@@ -50,6 +53,10 @@ pub struct ScoreOutcome {
     pub days: u32,
     /// The daily rows written.
     pub rows: Vec<ScoreRow>,
+    /// Monthly rows.
+    pub months: Vec<MonthRow>,
+    /// Annual rows of every year the range fully covers.
+    pub annual: Vec<AnnualRow>,
     /// Files written.
     pub files: Vec<PathBuf>,
     /// Wall time of the run, seconds.
@@ -66,6 +73,10 @@ pub mod files {
     pub const REJECTS: &str = "rejects.csv";
     /// Per-store, per-day partial aggregates.
     pub const PARTIALS: &str = "partials.parquet";
+    /// Monthly scores (CSV and Parquet share this stem).
+    pub const MONTHLY: &str = "monthly";
+    /// Annual settlement (CSV and Parquet share this stem).
+    pub const ANNUAL: &str = "annual";
     /// The run manifest, written last.
     pub const MANIFEST: &str = "run.json";
     /// The rule files that scored the run.
@@ -131,6 +142,17 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         let all = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
         output::write_parquet(&partials_path, &all)?;
     }
+    let months = periods::monthly(&rows, book, req.to);
+    monthly_table(&months).write(&req.out, files::MONTHLY)?;
+    let mut annual = Vec::new();
+    for year in periods::covered_years(req.from, req.to) {
+        let dec31 = Day::from_date(chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid date"));
+        let rules = daily::rules_on(book, dec31)?;
+        let first = Day::from_date(chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid date"));
+        let sales = crate::gmv::year_sales(&ds, rules.offset, first, dec31).await?;
+        annual.extend(periods::annual(&ds, &rows, &months, &sales, book, year, &|_| None));
+    }
+    annual_table(&annual).write(&req.out, files::ANNUAL)?;
     let rules_dir = req.out.join(files::RULES_DIR);
     std::fs::create_dir_all(&rules_dir).map_err(|e| Error::io(&rules_dir, e))?;
     for r in book.versions() {
@@ -170,7 +192,9 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         "stores_scored": stores_scored,
         "daily_rows": rows.len(),
         "seconds": seconds,
-        "files": [files::DAILY_CSV, files::DAILY_PARQUET, files::REJECTS, files::PARTIALS],
+        "monthly_rows": months.len(),
+        "annual_rows": annual.len(),
+        "files": [files::DAILY_CSV, files::DAILY_PARQUET, "monthly.csv", "monthly.parquet", "annual.csv", "annual.parquet", files::REJECTS, files::PARTIALS],
     });
     let manifest_path = req.out.join(files::MANIFEST);
     output::write_atomically(&manifest_path, |w| {
@@ -186,11 +210,113 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         stores_scored,
         days,
         rows,
-        files: vec![daily_csv, daily_parquet, rejects_path, partials_path, manifest_path],
+        months,
+        annual,
+        files: vec![daily_csv, daily_parquet, req.out.join("monthly.csv"), req.out.join("annual.csv"), rejects_path, partials_path, manifest_path],
         seconds,
     })
 }
 
 fn absolute(path: &Path) -> String {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
+}
+
+fn monthly_table(months: &[MonthRow]) -> TextTable {
+    let score = DataType::Decimal128(6, 2);
+    TextTable {
+        columns: vec![
+            ("store_id", DataType::Utf8),
+            ("month", DataType::Utf8),
+            ("category", DataType::Utf8),
+            ("status", DataType::Utf8),
+            ("reason", DataType::Utf8),
+            ("score", score),
+            ("compliant", DataType::Boolean),
+            ("as_of", DataType::Date32),
+            ("provisional", DataType::Boolean),
+            ("rule_version", DataType::Utf8),
+        ],
+        rows: months
+            .iter()
+            .map(|m| {
+                vec![
+                    m.store_id.clone(),
+                    m.month_text(),
+                    m.category.clone(),
+                    m.verdict.status().into(),
+                    m.verdict.reason().into(),
+                    format!("{}.{:02}", m.score_cents / 100, m.score_cents % 100),
+                    m.compliant.to_string(),
+                    m.as_of.to_string(),
+                    m.provisional.to_string(),
+                    m.rule_version.clone(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn annual_table(rows: &[AnnualRow]) -> TextTable {
+    let money = DataType::Decimal128(18, 2);
+    let ratio = |r: &AnnualRow| {
+        let t = dengta_model::exact::format_fixed(&r.refund_ratio, 6);
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    TextTable {
+        columns: vec![
+            ("store_id", DataType::Utf8),
+            ("year", DataType::Int32),
+            ("operating_months", DataType::Int32),
+            ("status", DataType::Utf8),
+            ("annual_score", DataType::Decimal128(6, 2)),
+            ("settlement_category", DataType::Utf8),
+            ("gmv", money.clone()),
+            ("fee_due", money.clone()),
+            ("refund_ratio", DataType::Float64),
+            ("refund_amount", money.clone()),
+            ("noncompliant_months", DataType::Int32),
+            ("renewal", DataType::Utf8),
+            ("no_fee", DataType::Boolean),
+            ("refund_due_on", DataType::Date32),
+            ("annual_basis", DataType::Utf8),
+            ("months_that_count", DataType::Int32),
+            ("months_in_mean", DataType::Int32),
+            ("annual_fee", money.clone()),
+            ("charged_months", DataType::Int32),
+            ("tier_gmv", money),
+            ("orders_in_year", DataType::Int64),
+            ("orders_left_out", DataType::Int64),
+            ("refund_note", DataType::Utf8),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.store_id.clone(),
+                    r.year.to_string(),
+                    r.operating_months.to_string(),
+                    r.status.name().into(),
+                    r.score_text(),
+                    r.settlement_category.clone(),
+                    periods::yuan(r.gmv_fen),
+                    periods::yuan(r.fee_due_fen),
+                    ratio(r),
+                    periods::yuan(r.refund_fen),
+                    r.noncompliant_months.to_string(),
+                    if r.renewal_pass { "pass" } else { "fail" }.into(),
+                    r.no_fee.to_string(),
+                    r.refund_due_on.map(|d| d.to_string()).unwrap_or_default(),
+                    r.basis.into(),
+                    r.months_that_count.to_string(),
+                    r.months_in_mean.to_string(),
+                    r.annual_fee_fen.map(periods::yuan).unwrap_or_default(),
+                    r.charged_months.to_string(),
+                    r.tier_gmv_fen.map(periods::yuan).unwrap_or_default(),
+                    r.orders.0.to_string(),
+                    r.orders.1.to_string(),
+                    r.note.into(),
+                ]
+            })
+            .collect(),
+    }
 }
