@@ -15,10 +15,10 @@ impl Bars {
     }
 
     pub fn finish(&self) {
-        if let Ok(mut current) = self.current.lock() {
-            if let Some(bar) = current.take() {
-                bar.finish_and_clear();
-            }
+        if let Ok(mut current) = self.current.lock()
+            && let Some(bar) = current.take()
+        {
+            bar.finish_and_clear();
         }
     }
 }
@@ -51,10 +51,10 @@ impl dengta_engine::Progress for Bars {
     }
 
     fn advance(&self, n: u64) {
-        if let Ok(current) = self.current.lock() {
-            if let Some(bar) = current.as_ref() {
-                bar.inc(n);
-            }
+        if let Ok(current) = self.current.lock()
+            && let Some(bar) = current.as_ref()
+        {
+            bar.inc(n);
         }
     }
 }

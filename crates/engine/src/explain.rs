@@ -7,7 +7,7 @@
 //! per-store-day partials), then checked against the score the run wrote.
 
 use std::fmt::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
@@ -103,7 +103,7 @@ pub async fn explain(run_dir: &Path, store_id: &str, date: Day) -> Result<Explan
 
 async fn read_filtered(
     ctx: &SessionContext,
-    path: &PathBuf,
+    path: &Path,
     store_id: &str,
     date: Option<Day>,
 ) -> Result<Vec<RecordBatch>> {

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
-use dengta_model::exact::{self, Exact};
 use dengta_model::Day;
+use dengta_model::exact::{self, Exact};
 use dengta_rules::{RuleBook, Verdict};
 use num_traits::{ToPrimitive, Zero};
 
@@ -264,11 +264,9 @@ pub fn annual(
             let mean = exact::ratio(i128::from(scores.iter().sum::<i64>()), scores.len() as i128);
             exact::round_half_away(&mean, 0).to_integer().to_i64().unwrap_or(0)
         });
-        let noncompliant = counting
-            .iter()
-            .filter_map(|m| by_month.get(&(store.id.as_str(), *m)))
-            .filter(|m| !m.compliant)
-            .count() as u32;
+        let noncompliant =
+            counting.iter().filter_map(|m| by_month.get(&(store.id.as_str(), *m))).filter(|m| !m.compliant).count()
+                as u32;
         let main_assessment =
             rules.and_then(|r| r.categories.get(&store.main_category)).and_then(|c| c.assessment.as_ref());
         let renewal_pass = main_assessment.is_none_or(|a| noncompliant <= a.max_noncompliant_months);
@@ -293,7 +291,8 @@ pub fn annual(
         let gmv_fen: i64 = store_sales.values().map(|s| s.gmv_fen).sum();
         let orders = (store_sales.values().map(|s| s.orders).sum(), store_sales.values().map(|s| s.left_out).sum());
         let fee_of = |c: &str| rules.and_then(|r| r.categories.get(c)).map(|c| c.annual_fee.clone());
-        let sold_fees: Vec<Exact> = store_sales.iter().filter(|(_, s)| s.orders > 0).filter_map(|(c, _)| fee_of(c)).collect();
+        let sold_fees: Vec<Exact> =
+            store_sales.iter().filter(|(_, s)| s.orders > 0).filter_map(|(c, _)| fee_of(c)).collect();
         let annual_fee = sold_fees.into_iter().max().or_else(|| fee_of(&store.main_category));
         let settlement_rule = rules.and_then(|r| r.categories.get(&settlement));
 

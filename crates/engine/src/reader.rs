@@ -39,8 +39,9 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
         warnings: Vec::new(),
     };
     // Stores first: every event table checks its store references against them.
-    let stores = read_table(dir, Table::Stores, &ds.store_index, progress)?
-        .ok_or_else(|| Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required"))?;
+    let stores = read_table(dir, Table::Stores, &ds.store_index, progress)?.ok_or_else(|| {
+        Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required")
+    })?;
     ds.absorb(Table::Stores, stores);
 
     // The other tables are independent of each other: read them on every core.
@@ -254,18 +255,17 @@ impl<'a> Checker<'a> {
                 || (self.table == Table::Exemptions
                     && column.name == "target"
                     && self.value(&values, "scope") == &Value::Text("store".into()));
-            if let (true, Value::Text(id)) = (is_ref, &values[i]) {
-                if !self.stores_by_id.contains_key(id) {
-                    return Err((column.name.to_string(), Reason::UnknownStore, id.clone()));
-                }
+            if let (true, Value::Text(id)) = (is_ref, &values[i])
+                && !self.stores_by_id.contains_key(id)
+            {
+                return Err((column.name.to_string(), Reason::UnknownStore, id.clone()));
             }
         }
-        if let Some(i) = columns.iter().position(|c| c.kind == Kind::Id) {
-            if let Value::Text(id) = &values[i] {
-                if !self.ids.insert(id.clone()) {
-                    return Err((columns[i].name.to_string(), Reason::DuplicateId, id.clone()));
-                }
-            }
+        if let Some(i) = columns.iter().position(|c| c.kind == Kind::Id)
+            && let Value::Text(id) = &values[i]
+            && !self.ids.insert(id.clone())
+        {
+            return Err((columns[i].name.to_string(), Reason::DuplicateId, id.clone()));
         }
         Ok(values)
     }

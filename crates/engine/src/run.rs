@@ -13,13 +13,13 @@ use crate::daily::{self, ScoreRow};
 use crate::dataset::{Dataset, TableSummary};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::periods::{self, AnnualRow, MonthRow};
-use crate::table_out::TextTable;
-use datafusion::arrow::datatypes::DataType;
 use crate::partials::DayPartials;
+use crate::periods::{self, AnnualRow, MonthRow};
 use crate::progress::Progress;
 use crate::reader;
 use crate::schema::Table;
+use crate::table_out::TextTable;
+use datafusion::arrow::datatypes::DataType;
 
 /// What to score.
 #[derive(Clone, Debug)]
@@ -88,8 +88,8 @@ pub async fn aggregate_all(ds: &Dataset, book: &RuleBook) -> Result<HashMap<Prof
     let mut partials = HashMap::new();
     for rules in book.versions() {
         let profile = Profile::of(rules);
-        if !partials.contains_key(&profile) {
-            partials.insert(profile, aggregate::aggregate(ds, &profile).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = partials.entry(profile) {
+            e.insert(aggregate::aggregate(ds, &profile).await?);
         }
     }
     Ok(partials)
@@ -120,7 +120,11 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     progress.stage("aggregating events per store and day", None);
     let t = Instant::now();
     let partials = aggregate_all(&ds, book).await?;
-    tracing::info!(seconds = t.elapsed().as_secs_f64(), profiles = partials.len(), "Aggregated events per store and day.");
+    tracing::info!(
+        seconds = t.elapsed().as_secs_f64(),
+        profiles = partials.len(),
+        "Aggregated events per store and day."
+    );
     let t = Instant::now();
     let (rows, score_warnings) = daily::score_range(&ds, book, &partials, req.from, req.to, progress)?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), rows = rows.len(), "Scored store-days.");
@@ -212,7 +216,15 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         rows,
         months,
         annual,
-        files: vec![daily_csv, daily_parquet, req.out.join("monthly.csv"), req.out.join("annual.csv"), rejects_path, partials_path, manifest_path],
+        files: vec![
+            daily_csv,
+            daily_parquet,
+            req.out.join("monthly.csv"),
+            req.out.join("annual.csv"),
+            rejects_path,
+            partials_path,
+            manifest_path,
+        ],
         seconds,
     })
 }

@@ -34,8 +34,7 @@ impl TextTable {
         let mut fields = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for (i, (name, ty)) in self.columns.iter().enumerate() {
-            let text: StringArray =
-                self.rows.iter().map(|r| Some(r[i].as_str()).filter(|s| !s.is_empty())).collect();
+            let text: StringArray = self.rows.iter().map(|r| Some(r[i].as_str()).filter(|s| !s.is_empty())).collect();
             arrays.push(cast(&text, ty)?);
             fields.push(Field::new(*name, ty.clone(), true));
         }

@@ -167,8 +167,18 @@ async fn golden_year_monthly_and_annual() {
         &out.path().join("annual.csv"),
         &["store_id", "year"],
         &[
-            "operating_months", "status", "annual_score", "settlement_category", "gmv", "fee_due", "refund_ratio",
-            "refund_amount", "noncompliant_months", "renewal", "no_fee", "refund_due_on",
+            "operating_months",
+            "status",
+            "annual_score",
+            "settlement_category",
+            "gmv",
+            "fee_due",
+            "refund_ratio",
+            "refund_amount",
+            "noncompliant_months",
+            "renewal",
+            "no_fee",
+            "refund_due_on",
         ],
     );
 }
