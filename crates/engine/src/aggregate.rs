@@ -110,7 +110,7 @@ pub fn spec(measure: Measure, p: &Profile) -> MeasureSpec {
 
 /// The business day of an instant expression: floor((ms + offset) / day), also for
 /// instants before 1970.
-fn business_day(anchor: Expr, offset: UtcOffset) -> Expr {
+pub(crate) fn business_day(anchor: Expr, offset: UtcOffset) -> Expr {
     let local = anchor + lit(offset.millis());
     let rem = ((local.clone() % lit(MS_PER_DAY)) + lit(MS_PER_DAY)) % lit(MS_PER_DAY);
     cast((local - rem) / lit(MS_PER_DAY), DataType::Int32)

@@ -43,6 +43,7 @@ pub mod output;
 pub mod partials;
 pub mod periods;
 mod progress;
+pub mod quality;
 pub mod reader;
 pub mod run;
 pub mod schema;

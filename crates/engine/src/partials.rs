@@ -8,7 +8,7 @@ use dengta_model::{Day, Measure, MeasureSums};
 
 /// One store's series of one measure.
 #[derive(Clone, Debug, Default)]
-struct Series {
+pub(crate) struct Series {
     /// Days with events, ascending once sealed.
     days: Vec<Day>,
     /// Per-day sums, aligned with `days`.
@@ -18,7 +18,34 @@ struct Series {
 }
 
 impl Series {
-    fn window(&self, first: Day, last: Day) -> MeasureSums {
+    /// Adds one day's sums (in any order; sealed later).
+    pub(crate) fn push(&mut self, day: Day, sums: MeasureSums) {
+        self.days.push(day);
+        self.sums.push(sums);
+    }
+
+    /// Sorts by day, merges repeated days and builds the prefix sums.
+    pub(crate) fn seal(&mut self) {
+        let mut pairs: Vec<(Day, MeasureSums)> = self.days.drain(..).zip(self.sums.drain(..)).collect();
+        pairs.sort_by_key(|(d, _)| *d);
+        let mut prefix = vec![MeasureSums::default()];
+        for (day, sums) in pairs {
+            if self.days.last() == Some(&day) {
+                let last = self.sums.len() - 1;
+                self.sums[last] = self.sums[last] + sums;
+                prefix[last + 1] = prefix[last + 1] + sums;
+            } else {
+                self.days.push(day);
+                self.sums.push(sums);
+                let running = prefix[prefix.len() - 1] + sums;
+                prefix.push(running);
+            }
+        }
+        self.prefix = prefix;
+    }
+
+    /// Sums over the days `first..=last`.
+    pub(crate) fn window(&self, first: Day, last: Day) -> MeasureSums {
         let lo = self.days.partition_point(|d| *d < first);
         let hi = self.days.partition_point(|d| *d <= last);
         if hi <= lo { MeasureSums::default() } else { self.prefix[hi] - self.prefix[lo] }
@@ -40,33 +67,14 @@ impl DayPartials {
     /// Adds a day's sums (days may come in any order, and more than once).
     pub fn add(&mut self, store: usize, measure: Measure, day: Day, sums: MeasureSums) {
         if let Some(series) = self.stores.get_mut(store) {
-            let s = &mut series[usize::from(measure.code())];
-            s.days.push(day);
-            s.sums.push(sums);
+            series[usize::from(measure.code())].push(day, sums);
         }
     }
 
     /// Sorts each series, merges repeated days and builds the prefix sums.
     pub fn seal(&mut self) {
         for store in &mut self.stores {
-            for s in store.iter_mut() {
-                let mut pairs: Vec<(Day, MeasureSums)> = s.days.drain(..).zip(s.sums.drain(..)).collect();
-                pairs.sort_by_key(|(d, _)| *d);
-                let mut prefix = vec![MeasureSums::default()];
-                for (day, sums) in pairs {
-                    if s.days.last() == Some(&day) {
-                        let last = s.sums.len() - 1;
-                        s.sums[last] = s.sums[last] + sums;
-                        prefix[last + 1] = prefix[last + 1] + sums;
-                    } else {
-                        s.days.push(day);
-                        s.sums.push(sums);
-                        let running = prefix[prefix.len() - 1] + sums;
-                        prefix.push(running);
-                    }
-                }
-                s.prefix = prefix;
-            }
+            store.iter_mut().for_each(Series::seal);
         }
     }
 

@@ -57,6 +57,8 @@ pub struct ScoreOutcome {
     pub months: Vec<MonthRow>,
     /// Annual rows of every year the range fully covers.
     pub annual: Vec<AnnualRow>,
+    /// Item quality rows.
+    pub items: Vec<crate::quality::ItemRow>,
     /// Files written.
     pub files: Vec<PathBuf>,
     /// Wall time of the run, seconds.
@@ -77,6 +79,8 @@ pub mod files {
     pub const MONTHLY: &str = "monthly";
     /// Annual settlement (CSV and Parquet share this stem).
     pub const ANNUAL: &str = "annual";
+    /// Product quality per item and day (CSV and Parquet share this stem).
+    pub const ITEM_QUALITY: &str = "item_quality";
     /// The run manifest, written last.
     pub const MANIFEST: &str = "run.json";
     /// The rule files that scored the run.
@@ -157,6 +161,8 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         annual.extend(periods::annual(&ds, &rows, &months, &sales, book, year, &|_| None));
     }
     annual_table(&annual).write(&req.out, files::ANNUAL)?;
+    let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
+    item_table(&items).write(&req.out, files::ITEM_QUALITY)?;
     let rules_dir = req.out.join(files::RULES_DIR);
     std::fs::create_dir_all(&rules_dir).map_err(|e| Error::io(&rules_dir, e))?;
     for r in book.versions() {
@@ -198,7 +204,8 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         "seconds": seconds,
         "monthly_rows": months.len(),
         "annual_rows": annual.len(),
-        "files": [files::DAILY_CSV, files::DAILY_PARQUET, "monthly.csv", "monthly.parquet", "annual.csv", "annual.parquet", files::REJECTS, files::PARTIALS],
+        "item_quality_rows": items.len(),
+        "files": [files::DAILY_CSV, files::DAILY_PARQUET, "monthly.csv", "monthly.parquet", "annual.csv", "annual.parquet", "item_quality.csv", "item_quality.parquet", files::REJECTS, files::PARTIALS],
     });
     let manifest_path = req.out.join(files::MANIFEST);
     output::write_atomically(&manifest_path, |w| {
@@ -216,6 +223,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         rows,
         months,
         annual,
+        items,
         files: vec![
             daily_csv,
             daily_parquet,
@@ -327,6 +335,44 @@ fn annual_table(rows: &[AnnualRow]) -> TextTable {
                     r.orders.0.to_string(),
                     r.orders.1.to_string(),
                     r.note.into(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn item_table(items: &[crate::quality::ItemRow]) -> TextTable {
+    TextTable {
+        columns: vec![
+            ("item_id", DataType::Utf8),
+            ("store_id", DataType::Utf8),
+            ("date", DataType::Date32),
+            ("bad_review_rate", DataType::Float64),
+            ("quality_refund_rate", DataType::Float64),
+            ("score", DataType::Decimal128(6, 2)),
+            ("level", DataType::Utf8),
+            ("rule_version", DataType::Utf8),
+            ("reviews_n", DataType::Int64),
+            ("bad_reviews_n", DataType::Int64),
+            ("orders_n", DataType::Int64),
+            ("quality_refunds_n", DataType::Int64),
+        ],
+        rows: items
+            .iter()
+            .map(|r| {
+                vec![
+                    r.item_id.clone(),
+                    r.store_id.clone(),
+                    r.date.to_string(),
+                    r.bad_review_rate.map(|v| format!("{v:?}")).unwrap_or_default(),
+                    format!("{:?}", r.quality_refund_rate),
+                    format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
+                    r.level.clone(),
+                    r.rule_version.clone(),
+                    r.counts[0].to_string(),
+                    r.counts[1].to_string(),
+                    r.counts[2].to_string(),
+                    r.counts[3].to_string(),
                 ]
             })
             .collect(),
