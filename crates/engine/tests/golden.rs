@@ -141,7 +141,7 @@ fn compare_files(expected: &std::path::Path, got: &std::path::Path, key: &[&str]
 }
 
 #[tokio::test]
-async fn golden_year_monthly_and_annual() {
+async fn golden_year_monthly_annual_and_item_quality() {
     let dir = golden_dir("year");
     let out = tempfile::tempdir().expect("temp dir");
     let req = dengta_engine::run::ScoreRequest {
@@ -180,5 +180,11 @@ async fn golden_year_monthly_and_annual() {
             "no_fee",
             "refund_due_on",
         ],
+    );
+    compare_files(
+        &dir.join("expected/item_quality.csv.gz"),
+        &out.path().join("item_quality.csv"),
+        &["item_id", "store_id", "date"],
+        &["bad_review_rate", "quality_refund_rate", "score", "level"],
     );
 }
