@@ -196,10 +196,12 @@ fn months_within(year: i32, first: Day, last: Option<Day>) -> Vec<u32> {
         .collect()
 }
 
-/// Due date of a never-onboarded store's refund; `None` when no calendar is given.
-pub type DueDate<'a> = &'a dyn Fn(Day) -> Option<Day>;
+/// Due date of a never-onboarded store's refund from its exit application date, or
+/// why it cannot be computed.
+pub type DueDate<'a> = &'a dyn Fn(Day) -> Result<Day, String>;
 
-/// Settles `year` for every store that operated, or was signed, in it.
+/// Settles `year` for every store that operated, or was signed, in it. Returns the
+/// rows and warnings (due dates that could not be computed).
 pub fn annual(
     ds: &Dataset,
     rows: &[ScoreRow],
@@ -208,7 +210,8 @@ pub fn annual(
     book: &RuleBook,
     year: i32,
     due_date: DueDate<'_>,
-) -> Vec<AnnualRow> {
+) -> (Vec<AnnualRow>, Vec<String>) {
+    let mut warnings = Vec::new();
     let (y_start, y_end) = (month_start(year, 1), month_end(year, 12));
     let rules = book.in_force(y_end);
     let by_day: HashMap<(&str, Day), &ScoreRow> = rows.iter().map(|r| ((r.store_id.as_str(), r.date), r)).collect();
@@ -330,7 +333,14 @@ pub fn annual(
             row.refund_ratio = exact::int(1);
             row.refund_fen = to_fen(&fee);
             row.note = "not_onboarded_whole_fee_back";
-            row.refund_due_on = store.closed_on.and_then(due_date);
+            match store.closed_on.map(due_date) {
+                Some(Ok(d)) => row.refund_due_on = Some(d),
+                Some(Err(e)) => warnings.push(format!("store {}: refund due date unknown: {e}", store.id)),
+                None => warnings.push(format!(
+                    "store {} never completed onboarding and has no exit application date (closed_on): no refund due date",
+                    store.id
+                )),
+            }
             out.push(row);
             continue;
         }
@@ -359,7 +369,7 @@ pub fn annual(
         }
         out.push(row);
     }
-    out
+    (out, warnings)
 }
 
 /// Years in `from..=to` whose every day is in the range.

@@ -21,6 +21,10 @@ use crate::schema::Table;
 use crate::table_out::TextTable;
 use datafusion::arrow::datatypes::DataType;
 
+/// A never-onboarded store's fee is due back this many Chinese working days after
+/// its exit application [seed].
+pub const REFUND_WORKING_DAYS: u32 = 7;
+
 /// What to score.
 #[derive(Clone, Debug)]
 pub struct ScoreRequest {
@@ -151,6 +155,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         output::write_parquet(&partials_path, &all)?;
     }
     let months = periods::monthly(&rows, book, req.to);
+    let mut period_warnings = Vec::new();
     monthly_table(&months).write(&req.out, files::MONTHLY)?;
     let mut annual = Vec::new();
     for year in periods::covered_years(req.from, req.to) {
@@ -158,7 +163,11 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         let rules = daily::rules_on(book, dec31)?;
         let first = Day::from_date(chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid date"));
         let sales = crate::gmv::year_sales(&ds, rules.offset, first, dec31).await?;
-        annual.extend(periods::annual(&ds, &rows, &months, &sales, book, year, &|_| None));
+        let calendar = dengta_rules::WorkCalendar::builtin();
+        let due = |d: Day| calendar.working_days_after(d, REFUND_WORKING_DAYS).map_err(|e| e.to_string());
+        let (rows_y, warnings_y) = periods::annual(&ds, &rows, &months, &sales, book, year, &due);
+        annual.extend(rows_y);
+        period_warnings.extend(warnings_y);
     }
     annual_table(&annual).write(&req.out, files::ANNUAL)?;
     let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
@@ -173,6 +182,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "Wrote results.");
     let mut warnings = ds.warnings.clone();
     warnings.extend(score_warnings);
+    warnings.extend(period_warnings);
     let stores_scored = {
         let mut ids: Vec<&str> = rows.iter().map(|r| r.store_id.as_str()).collect();
         ids.dedup();

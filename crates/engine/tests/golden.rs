@@ -160,8 +160,9 @@ async fn golden_year_monthly_annual_and_item_quality() {
         &["store_id", "month"],
         &["category", "status", "reason", "score", "compliant"],
     );
-    // `refund_due_on` is compared too: the golden file leaves it empty, as dengta does
-    // without a working-day calendar (see docs/DECISIONS.md).
+    // `refund_due_on` is not compared: the golden file leaves it empty, while SPEC §7
+    // gives a due date 7 working days after the exit application (see
+    // docs/DECISIONS.md and `never_onboarded_refund_due_dates` below).
     compare_files(
         &dir.join("expected/annual.csv"),
         &out.path().join("annual.csv"),
@@ -178,7 +179,6 @@ async fn golden_year_monthly_annual_and_item_quality() {
             "noncompliant_months",
             "renewal",
             "no_fee",
-            "refund_due_on",
         ],
     );
     compare_files(
@@ -187,4 +187,25 @@ async fn golden_year_monthly_annual_and_item_quality() {
         &["item_id", "store_id", "date"],
         &["bad_review_rate", "quality_refund_rate", "score", "level"],
     );
+}
+
+#[tokio::test]
+async fn never_onboarded_refund_due_dates() {
+    let dir = golden_dir("year");
+    let out = tempfile::tempdir().expect("temp dir");
+    let req = dengta_engine::run::ScoreRequest {
+        dataset: dir.join("dataset"),
+        from: day("2025-01-01"),
+        to: day("2025-12-31"),
+        out: out.path().to_path_buf(),
+        strict: false,
+    };
+    let o = dengta_engine::run::score(&req, &dengta_rules::RuleBook::default_book(), &dengta_engine::NoProgress)
+        .await
+        .expect("run");
+    let due = |s: &str| o.annual.iter().find(|r| r.store_id == s).and_then(|r| r.refund_due_on).map(|d| d.to_string());
+    // S00004 applied on Sun 2025-03-02: Mon 3 … Fri 7 are 1–5, Mon 10 is 6, Tue 11 is 7.
+    assert_eq!(due("S00004").as_deref(), Some("2025-03-11"));
+    // S00019 applied on Sat 2025-01-25, before the Spring Festival: due Mon 2025-02-10.
+    assert_eq!(due("S00019").as_deref(), Some("2025-02-10"));
 }

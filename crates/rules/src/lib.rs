@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod book;
+mod calendar;
 mod curve;
 mod error;
 mod evaluate;
@@ -34,6 +35,7 @@ mod raw;
 mod rule_set;
 
 pub use book::RuleBook;
+pub use calendar::{CN_WORKDAYS_TOML, OutsideCalendar, WorkCalendar};
 pub use curve::{Curve, Segment};
 pub use error::{Error, Result, RuleError};
 pub use evaluate::{DayScore, DefaultPassReason, DimensionOutcome, IndicatorOutcome, Verdict, WindowCounts};
