@@ -1,9 +1,12 @@
 //! Subcommands.
 
 mod demo;
+mod eligible;
 mod explain;
 mod generate;
+mod quality;
 mod score;
+mod settle;
 
 use std::path::PathBuf;
 
@@ -31,6 +34,12 @@ enum Command {
     Score(score::Args),
     /// Explain one store's score on one day from a scoring run's output.
     Explain(explain::Args),
+    /// Campaign access on a day: every store, eligible or not, and why.
+    Eligible(eligible::Args),
+    /// Annual settlement of a year: annual score, renewal, fee, refund.
+    Settle(settle::Args),
+    /// Product quality per item: rates, score and level.
+    Quality(quality::Args),
     /// Write a realistic synthetic dataset (seeded: same command, same files).
     Generate(generate::Args),
 }
@@ -41,6 +50,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::Eligible(a) => eligible::run(a),
+        Command::Settle(a) => settle::run(a),
+        Command::Quality(a) => quality::run(a),
     }
 }
 

@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod aggregate;
+pub mod campaign;
 pub mod cell;
 pub mod daily;
 pub mod dataset;

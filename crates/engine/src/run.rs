@@ -51,6 +51,8 @@ pub struct ScoreOutcome {
     pub warnings: Vec<String>,
     /// Stores in the dataset.
     pub stores: usize,
+    /// The dataset as read (stores, exemptions; events are dropped from it).
+    pub dataset: Dataset,
     /// Stores with at least one scored row.
     pub stores_scored: usize,
     /// Days in the range.
@@ -223,7 +225,10 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         w.write_all(b"\n").map_err(|e| Error::io(&manifest_path, e))
     })?;
 
+    let mut dataset = ds.clone();
+    dataset.events.clear();
     Ok(ScoreOutcome {
+        dataset,
         summaries: ds.summaries,
         rejected: ds.rejects.len(),
         warnings,
