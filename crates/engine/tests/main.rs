@@ -7,3 +7,4 @@ mod golden;
 mod indicators;
 mod look_ahead;
 mod reader;
+mod settlement;
