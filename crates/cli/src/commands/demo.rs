@@ -20,8 +20,8 @@ pub struct Args {
     /// Number of stores.
     #[arg(long, default_value_t = 60)]
     pub stores: u32,
-    /// Number of days.
-    #[arg(long, default_value_t = 120)]
+    /// Number of days from 2025-01-01 (365 covers the year 2025, so the demo settles it).
+    #[arg(long, default_value_t = 365)]
     pub days: u32,
     /// Random seed.
     #[arg(long, default_value_t = 2025)]
@@ -80,6 +80,72 @@ pub fn run(args: Args) -> Result<()> {
         t.add_row(row);
     }
     println!("\nsample scores as of {to}:\n{t}");
+    let mut m = Table::new();
+    m.load_preset(UTF8_FULL_CONDENSED);
+    m.set_header(["store", "month", "as of", "category", "status", "score", "compliant", "provisional"]);
+    let shown: Vec<&str> = sample.iter().take(3).map(|r| r.store_id.as_str()).collect();
+    for row in outcome.months.iter().filter(|x| shown.contains(&x.store_id.as_str())) {
+        m.add_row([
+            row.store_id.clone(),
+            row.month_text(),
+            row.as_of.to_string(),
+            row.category.clone(),
+            row.verdict.status().to_string(),
+            format!("{}.{:02}", row.score_cents / 100, row.score_cents % 100),
+            row.compliant.to_string(),
+            row.provisional.to_string(),
+        ]);
+    }
+    println!("\nmonthly scores (score as of each month's last day):\n{m}");
+    if outcome.annual.is_empty() {
+        println!(
+            "\nno annual settlement: the range covers no whole calendar year (try `dengta settle DATASET --year Y`)"
+        );
+    } else {
+        let mut a = Table::new();
+        a.load_preset(UTF8_FULL_CONDENSED);
+        a.set_header([
+            "store",
+            "year",
+            "status",
+            "annual score",
+            "settles as",
+            "GMV",
+            "fee due",
+            "refund",
+            "renewal",
+            "note",
+        ]);
+        for r in outcome.annual.iter().take(8) {
+            a.add_row([
+                r.store_id.clone(),
+                r.year.to_string(),
+                r.status.name().to_string(),
+                r.score_text(),
+                r.settlement_category.clone(),
+                dengta_engine::periods::yuan(r.gmv_fen),
+                dengta_engine::periods::yuan(r.fee_due_fen),
+                dengta_engine::periods::yuan(r.refund_fen),
+                if r.renewal_pass { "pass" } else { "fail" }.to_string(),
+                r.note.to_string(),
+            ]);
+        }
+        println!("\nannual settlement (first rows):\n{a}");
+    }
+    let mut q = Table::new();
+    q.load_preset(UTF8_FULL_CONDENSED);
+    q.set_header(["item", "store", "bad-review rate", "quality-refund rate", "score", "level"]);
+    for r in outcome.items.iter().filter(|r| r.date == to).take(5) {
+        q.add_row([
+            r.item_id.clone(),
+            r.store_id.clone(),
+            r.bad_review_rate.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
+            format!("{:.4}", r.quality_refund_rate),
+            format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
+            r.level.clone(),
+        ]);
+    }
+    println!("\nproduct quality as of {to}:\n{q}");
     if let Some(r) = sample.first() {
         println!("\nexplain one of them:\n  dengta explain {} --date {} --out {}", r.store_id, r.date, out.display());
     }
