@@ -21,9 +21,15 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn every_command_explains_itself() {
-    for (cmd, needle) in
-        [("demo", "demo dataset"), ("score", "--strict"), ("explain", "--date"), ("generate", "--seed")]
-    {
+    for (cmd, needle) in [
+        ("demo", "demo dataset"),
+        ("score", "--strict"),
+        ("explain", "--date"),
+        ("generate", "--seed"),
+        ("settle", "--year"),
+        ("eligible", "--campaign"),
+        ("quality", "--from"),
+    ] {
         let o = dengta(&[cmd, "--help"]);
         assert!(o.status.success(), "{cmd} --help");
         assert!(text(&o).contains(needle), "{cmd} --help lacks {needle}: {}", text(&o));
