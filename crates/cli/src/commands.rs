@@ -4,6 +4,7 @@ mod demo;
 mod eligible;
 mod explain;
 mod generate;
+mod import_olist;
 mod quality;
 mod score;
 mod settle;
@@ -42,6 +43,8 @@ enum Command {
     Quality(quality::Args),
     /// Write a realistic synthetic dataset (seeded: same command, same files).
     Generate(generate::Args),
+    /// Import the real Olist marketplace dataset into a dengta dataset folder.
+    ImportOlist(import_olist::Args),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(a) => score::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Generate(a) => generate::run(a),
+        Command::ImportOlist(a) => import_olist::run(a),
         Command::Eligible(a) => eligible::run(a),
         Command::Settle(a) => settle::run(a),
         Command::Quality(a) => quality::run(a),

@@ -139,3 +139,30 @@ fn demo_generates_scores_and_shows_rows_then_explain_works() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("Rule version default-1"), "{}", text(&o));
 }
+
+/// The real Olist data (shared/data/olist): import, then score a month; duplicate
+/// review ids (real in Olist) are reported as rejects, and unmapped categories are
+/// reported as not assessed.
+#[test]
+fn import_and_score_the_real_olist_data() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/olist");
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("olist");
+    let o = dengta(&["import-olist", s(&src), s(&data)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("order canceled or unavailable") && t.contains("unmapped:"), "{t}");
+    let out = dir.path().join("out");
+    let o = dengta(&["score", s(&data), "--from", "2018-03-01", "--to", "2018-03-31", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("category `unmapped` is not in the rules"), "{}", text(&o));
+    let rejects = std::fs::read_to_string(out.join("rejects.csv")).expect("rejects");
+    assert!(
+        rejects.lines().skip(1).all(|l| l.starts_with("reviews,") && l.contains(",review_id,duplicate_id,")),
+        "{rejects}"
+    );
+    assert!(rejects.lines().count() > 1, "Olist's duplicate review ids are reported");
+    let daily = std::fs::read_to_string(out.join("daily_scores.csv")).expect("daily");
+    assert!(daily.lines().count() > 1000, "a month of real store-days is scored");
+    assert!(daily.lines().any(|l| l.contains(",scored,")));
+}
