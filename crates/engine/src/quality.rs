@@ -3,6 +3,8 @@
 //! and its level.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast as cast_array;
@@ -27,10 +29,10 @@ const ORDERS: usize = 2; // count
 /// One row of `item_quality` (SPEC §11).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ItemRow {
-    /// Item.
-    pub item_id: String,
-    /// Store.
-    pub store_id: String,
+    /// Item (shared by the item's rows).
+    pub item_id: Arc<str>,
+    /// Store (shared by the store's rows).
+    pub store_id: Arc<str>,
     /// Day the rates are as of.
     pub date: Day,
     /// Bad reviews / reviews; `None` without reviews.
@@ -40,9 +42,9 @@ pub struct ItemRow {
     /// Item score in hundredths.
     pub score_cents: i64,
     /// `excellent`, `good`, `fair` or `poor` (from the rules).
-    pub level: String,
+    pub level: Arc<str>,
     /// Rule version used.
-    pub rule_version: String,
+    pub rule_version: Arc<str>,
     /// Reviews, bad reviews, orders, quality refunds in the window.
     pub counts: [i64; 4],
 }
@@ -111,8 +113,8 @@ async fn item_series(ds: &Dataset, p: &ItemProfile) -> Result<ItemSeries> {
     Ok(series)
 }
 
-fn level(rules: &QualityRules, rounded: &Exact) -> String {
-    rules.levels.iter().find(|(min, _)| rounded >= min).map_or_else(|| rules.otherwise.clone(), |(_, l)| l.clone())
+fn level<'a>(rules: &'a QualityRules, rounded: &Exact) -> &'a str {
+    rules.levels.iter().find(|(min, _)| rounded >= min).map_or(rules.otherwise.as_str(), |(_, l)| l.as_str())
 }
 
 /// Item quality rows for every item and day of `from..=to` with at least the rules'
@@ -130,7 +132,8 @@ pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> 
             by_profile.insert(p, s);
         }
     }
-    let mut rows = Vec::new();
+    // Per day: the rules in force and the series of their profile.
+    let mut days = Vec::new();
     for day in from.through(to) {
         let rules = rules_on(book, day)?;
         let q = &rules.quality;
@@ -139,37 +142,151 @@ pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> 
             bad_max: q.bad_review_max_item_score,
             reasons: q.quality_refund_reasons.clone(),
         };
-        let Some(series) = by_profile.get(&p) else { continue };
-        let first = q.window.first_day(day);
-        for ((store, item), slots) in series {
-            let orders = slots[ORDERS].window(first, day).count;
-            if orders < q.min_orders {
-                continue;
-            }
-            let reviews = slots[REVIEWS].window(first, day);
-            let refunds = slots[QUALITY_REFUNDS].window(first, day).count;
-            let bad_rate =
-                (reviews.count > 0).then(|| exact::ratio(i128::from(reviews.sum), i128::from(reviews.count)));
-            let refund_rate = exact::ratio(i128::from(refunds), i128::from(orders));
-            let refund_score = q.quality_refund_rate_curve.score(&refund_rate).0;
-            let score = match &bad_rate {
-                Some(b) => (q.bad_review_rate_curve.score(b).0 + refund_score) / exact::int(2),
-                None => refund_score,
-            };
-            let rounded = exact::round_half_away(&score, 2);
-            rows.push(ItemRow {
-                item_id: item.clone(),
-                store_id: ds.stores[*store as usize].id.clone(),
-                date: day,
-                bad_review_rate: bad_rate.as_ref().map(exact::to_f64),
-                quality_refund_rate: exact::to_f64(&refund_rate),
-                score_cents: (&rounded * exact::int(100)).to_integer().to_i64().unwrap_or(0),
-                level: level(q, &rounded),
-                rule_version: rules.version.clone(),
-                counts: [reviews.count, reviews.sum, orders, refunds],
-            });
+        if let Some(series) = by_profile.get(&p) {
+            days.push((day, rules, series));
         }
     }
+    let Some((_, _, first_series)) = days.first() else { return Ok(Vec::new()) };
+    let keys: Vec<&(u32, String)> = first_series.keys().collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let chunk = keys.len().div_ceil(threads).max(1);
+    let parts: Vec<Vec<ItemRow>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = keys
+            .chunks(chunk)
+            .map(|part| {
+                let days = &days;
+                scope.spawn(move || {
+                    let mut rows = Vec::new();
+                    let mut names: HashMap<String, Arc<str>> = HashMap::new();
+                    let mut intern =
+                        |s: &str| -> Arc<str> { names.entry(s.to_string()).or_insert_with(|| Arc::from(s)).clone() };
+                    for key in part {
+                        let (store, item) = key;
+                        for (day, rules, series) in days {
+                            let Some(slots) = series.get(*key) else { continue };
+                            let q = &rules.quality;
+                            let first = q.window.first_day(*day);
+                            let orders = slots[ORDERS].window(first, *day).count;
+                            if orders < q.min_orders {
+                                continue;
+                            }
+                            let reviews = slots[REVIEWS].window(first, *day);
+                            let refunds = slots[QUALITY_REFUNDS].window(first, *day).count;
+                            let bad_rate = (reviews.count > 0)
+                                .then(|| exact::ratio(i128::from(reviews.sum), i128::from(reviews.count)));
+                            let refund_rate = exact::ratio(i128::from(refunds), i128::from(orders));
+                            let refund_score = q.quality_refund_rate_curve.score(&refund_rate).0;
+                            let score = match &bad_rate {
+                                Some(b) => (q.bad_review_rate_curve.score(b).0 + refund_score) / exact::int(2),
+                                None => refund_score,
+                            };
+                            let rounded = exact::round_half_away(&score, 2);
+                            rows.push(ItemRow {
+                                item_id: intern(item),
+                                store_id: intern(&ds.stores[*store as usize].id),
+                                date: *day,
+                                bad_review_rate: bad_rate.as_ref().map(exact::to_f64),
+                                quality_refund_rate: exact::to_f64(&refund_rate),
+                                score_cents: (&rounded * exact::int(100)).to_integer().to_i64().unwrap_or(0),
+                                level: intern(level(q, &rounded)),
+                                rule_version: intern(&rules.version),
+                                counts: [reviews.count, reviews.sum, orders, refunds],
+                            });
+                        }
+                    }
+                    rows
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let mut rows: Vec<ItemRow> = parts.into_iter().flatten().collect();
     rows.sort_by(|a, b| (&a.store_id, &a.item_id, a.date).cmp(&(&b.store_id, &b.item_id, b.date)));
     Ok(rows)
 }
+
+/// Writes `item_quality.csv` and `item_quality.parquet` straight from the rows.
+pub fn write(dir: &Path, rows: &[ItemRow]) -> Result<()> {
+    use datafusion::arrow::array::{
+        ArrayRef, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    };
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    let csv_path = dir.join("item_quality.csv");
+    crate::output::write_atomically(&csv_path, |out| {
+        let mut w = csv::Writer::from_writer(out);
+        let err = |e: csv::Error| crate::Error::Engine(format!("writing {}: {e}", csv_path.display()));
+        w.write_record(COLUMNS.iter().map(|(n, _)| *n)).map_err(err)?;
+        for r in rows {
+            w.write_record([
+                &*r.item_id,
+                &*r.store_id,
+                &r.date.to_string(),
+                &r.bad_review_rate.map(|v| format!("{v:?}")).unwrap_or_default(),
+                &format!("{:?}", r.quality_refund_rate),
+                &format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
+                &*r.level,
+                &*r.rule_version,
+                &r.counts[0].to_string(),
+                &r.counts[1].to_string(),
+                &r.counts[2].to_string(),
+                &r.counts[3].to_string(),
+            ])
+            .map_err(err)?;
+        }
+        w.flush().map_err(|e| crate::Error::Engine(format!("writing {}: {e}", csv_path.display())))
+    })?;
+    let text = |f: &dyn Fn(&ItemRow) -> &str| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        rows.iter().for_each(|r| b.append_value(f(r)));
+        Arc::new(b.finish())
+    };
+    let int = |i: usize| -> ArrayRef {
+        let mut b = Int64Builder::with_capacity(rows.len());
+        rows.iter().for_each(|r| b.append_value(r.counts[i]));
+        Arc::new(b.finish())
+    };
+    let mut dates = Date32Builder::with_capacity(rows.len());
+    let mut bad = Float64Builder::with_capacity(rows.len());
+    let mut refund = Float64Builder::with_capacity(rows.len());
+    let mut score = Decimal128Builder::with_capacity(rows.len());
+    for r in rows {
+        dates.append_value(r.date.0);
+        bad.append_option(r.bad_review_rate);
+        refund.append_value(r.quality_refund_rate);
+        score.append_value(i128::from(r.score_cents));
+    }
+    let columns: Vec<ArrayRef> = vec![
+        text(&|r| &r.item_id),
+        text(&|r| &r.store_id),
+        Arc::new(dates.finish()),
+        Arc::new(bad.finish()),
+        Arc::new(refund.finish()),
+        Arc::new(score.finish().with_precision_and_scale(6, 2)?),
+        text(&|r| &r.level),
+        text(&|r| &r.rule_version),
+        int(0),
+        int(1),
+        int(2),
+        int(3),
+    ];
+    let fields: Vec<Field> = COLUMNS.iter().map(|(n, t)| Field::new(*n, t.clone(), true)).collect();
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?;
+    crate::output::write_parquet(&dir.join("item_quality.parquet"), &batch)
+}
+
+/// The `item_quality` columns (SPEC §11, then the counts that explain each row).
+const COLUMNS: [(&str, DataType); 12] = [
+    ("item_id", DataType::Utf8),
+    ("store_id", DataType::Utf8),
+    ("date", DataType::Date32),
+    ("bad_review_rate", DataType::Float64),
+    ("quality_refund_rate", DataType::Float64),
+    ("score", DataType::Decimal128(6, 2)),
+    ("level", DataType::Utf8),
+    ("rule_version", DataType::Utf8),
+    ("reviews_n", DataType::Int64),
+    ("bad_reviews_n", DataType::Int64),
+    ("orders_n", DataType::Int64),
+    ("quality_refunds_n", DataType::Int64),
+];

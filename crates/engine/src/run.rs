@@ -172,8 +172,12 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         period_warnings.extend(warnings_y);
     }
     annual_table(&annual).write(&req.out, files::ANNUAL)?;
+    let t_items = Instant::now();
     let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
-    item_table(&items).write(&req.out, files::ITEM_QUALITY)?;
+    tracing::info!(seconds = t_items.elapsed().as_secs_f64(), rows = items.len(), "Computed item quality.");
+    let t_items = Instant::now();
+    crate::quality::write(&req.out, &items)?;
+    tracing::info!(seconds = t_items.elapsed().as_secs_f64(), "Wrote item quality.");
     let rules_dir = req.out.join(files::RULES_DIR);
     std::fs::create_dir_all(&rules_dir).map_err(|e| Error::io(&rules_dir, e))?;
     for r in book.versions() {
@@ -350,44 +354,6 @@ fn annual_table(rows: &[AnnualRow]) -> TextTable {
                     r.orders.0.to_string(),
                     r.orders.1.to_string(),
                     r.note.into(),
-                ]
-            })
-            .collect(),
-    }
-}
-
-fn item_table(items: &[crate::quality::ItemRow]) -> TextTable {
-    TextTable {
-        columns: vec![
-            ("item_id", DataType::Utf8),
-            ("store_id", DataType::Utf8),
-            ("date", DataType::Date32),
-            ("bad_review_rate", DataType::Float64),
-            ("quality_refund_rate", DataType::Float64),
-            ("score", DataType::Decimal128(6, 2)),
-            ("level", DataType::Utf8),
-            ("rule_version", DataType::Utf8),
-            ("reviews_n", DataType::Int64),
-            ("bad_reviews_n", DataType::Int64),
-            ("orders_n", DataType::Int64),
-            ("quality_refunds_n", DataType::Int64),
-        ],
-        rows: items
-            .iter()
-            .map(|r| {
-                vec![
-                    r.item_id.clone(),
-                    r.store_id.clone(),
-                    r.date.to_string(),
-                    r.bad_review_rate.map(|v| format!("{v:?}")).unwrap_or_default(),
-                    format!("{:?}", r.quality_refund_rate),
-                    format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
-                    r.level.clone(),
-                    r.rule_version.clone(),
-                    r.counts[0].to_string(),
-                    r.counts[1].to_string(),
-                    r.counts[2].to_string(),
-                    r.counts[3].to_string(),
                 ]
             })
             .collect(),

@@ -137,12 +137,12 @@ pub fn run(args: Args) -> Result<()> {
     q.set_header(["item", "store", "bad-review rate", "quality-refund rate", "score", "level"]);
     for r in outcome.items.iter().filter(|r| r.date == to).take(5) {
         q.add_row([
-            r.item_id.clone(),
-            r.store_id.clone(),
+            r.item_id.to_string(),
+            r.store_id.to_string(),
             r.bad_review_rate.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
             format!("{:.4}", r.quality_refund_rate),
             format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
-            r.level.clone(),
+            r.level.to_string(),
         ]);
     }
     println!("\nproduct quality as of {to}:\n{q}");

@@ -45,7 +45,7 @@ pub fn run(args: Args) -> Result<()> {
     let last: Vec<_> = outcome.items.iter().filter(|r| r.date == args.to).collect();
     let mut levels: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &last {
-        *levels.entry(r.level.as_str()).or_default() += 1;
+        *levels.entry(&*r.level).or_default() += 1;
     }
     println!("items with a quality score as of {}: {}", args.to, last.len());
     for (level, n) in &levels {
@@ -58,12 +58,12 @@ pub fn run(args: Args) -> Result<()> {
     t.set_header(["item", "store", "bad-review rate", "quality-refund rate", "score", "level", "orders"]);
     for r in worst.iter().take(10) {
         t.add_row([
-            r.item_id.clone(),
-            r.store_id.clone(),
+            r.item_id.to_string(),
+            r.store_id.to_string(),
             r.bad_review_rate.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
             format!("{:.4}", r.quality_refund_rate),
             format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
-            r.level.clone(),
+            r.level.to_string(),
             r.counts[2].to_string(),
         ]);
     }
