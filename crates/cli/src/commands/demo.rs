@@ -132,19 +132,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         println!("\nannual settlement (first rows):\n{a}");
     }
-    let mut q = Table::new();
-    q.load_preset(UTF8_FULL_CONDENSED);
-    q.set_header(["item", "store", "bad-review rate", "quality-refund rate", "score", "level"]);
-    for r in outcome.items.iter().filter(|r| r.date == to).take(5) {
-        q.add_row([
-            r.item_id.to_string(),
-            r.store_id.to_string(),
-            r.bad_review_rate.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
-            format!("{:.4}", r.quality_refund_rate),
-            format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
-            r.level.to_string(),
-        ]);
-    }
+    let q = super::quality::item_table(outcome.items.iter().filter(|r| r.date == to).take(5));
     println!("\nproduct quality as of {to}:\n{q}");
     if let Some(r) = sample.first() {
         println!("\nexplain one of them:\n  dengta explain {} --date {} --out {}", r.store_id, r.date, out.display());

@@ -1,13 +1,11 @@
 //! `dengta quality`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use anyhow::Result;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use dengta_model::Day;
 
-use super::{parse_day, score};
+use super::score;
 
 /// Product quality (商品质量测评, SPEC §8): per item and day, the bad-review rate and
 /// the quality-refund rate over the quality window, the item score and its level
@@ -16,47 +14,35 @@ use super::{parse_day, score};
 /// score run and prints the levels as of --to.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The dataset directory.
-    pub dataset: PathBuf,
-    /// First day (YYYY-MM-DD).
-    #[arg(long, value_parser = parse_day)]
-    pub from: Day,
-    /// Last day, inclusive (YYYY-MM-DD).
-    #[arg(long, value_parser = parse_day)]
-    pub to: Day,
-    /// Output directory.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Rule file(s). Default: the built-in rules.
-    #[arg(long = "rules", value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
+    #[command(flatten)]
+    pub run: score::Args,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let run_args = score::Args {
-        dataset: args.dataset.clone(),
-        from: args.from,
-        to: args.to,
-        out: args.out.clone(),
-        rules: args.rules.clone(),
-        strict: false,
-    };
-    let outcome = score::execute(&run_args)?;
-    let last: Vec<_> = outcome.items.iter().filter(|r| r.date == args.to).collect();
+    let outcome = score::execute(&args.run)?;
+    let to = args.run.to;
+    let last: Vec<_> = outcome.items.iter().filter(|r| r.date == to).collect();
     let mut levels: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &last {
         *levels.entry(&*r.level).or_default() += 1;
     }
-    println!("items with a quality score as of {}: {}", args.to, last.len());
+    println!("items with a quality score as of {to}: {}", last.len());
     for (level, n) in &levels {
         println!("  {level}: {n}");
     }
     let mut worst: Vec<_> = last.clone();
     worst.sort_by_key(|r| r.score_cents);
+    println!("lowest-scoring items:\n{}", item_table(worst.iter().take(10).copied()));
+    println!("wrote {}", args.run.out.join("item_quality.csv").display());
+    Ok(())
+}
+
+/// A table of item-quality rows for the terminal.
+pub fn item_table<'a>(rows: impl Iterator<Item = &'a dengta_engine::quality::ItemRow>) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(["item", "store", "bad-review rate", "quality-refund rate", "score", "level", "orders"]);
-    for r in worst.iter().take(10) {
+    for r in rows {
         t.add_row([
             r.item_id.to_string(),
             r.store_id.to_string(),
@@ -67,7 +53,5 @@ pub fn run(args: Args) -> Result<()> {
             r.counts[2].to_string(),
         ]);
     }
-    println!("lowest-scoring items:\n{t}");
-    println!("wrote {}", args.out.join("item_quality.csv").display());
-    Ok(())
+    t
 }
