@@ -13,6 +13,7 @@ use super::score;
 /// the window get no row. Writes OUT/item_quality.csv with every other output of a
 /// score run and prints the levels as of --to.
 #[derive(clap::Args)]
+#[group(skip)]
 pub struct Args {
     #[command(flatten)]
     pub run: score::Args,
