@@ -57,6 +57,16 @@ struct ItemProfile {
     reasons: Vec<String>,
 }
 
+impl ItemProfile {
+    fn of(rules: &dengta_rules::RuleSet) -> ItemProfile {
+        ItemProfile {
+            offset: rules.offset,
+            bad_max: rules.quality.bad_review_max_item_score,
+            reasons: rules.quality.quality_refund_reasons.clone(),
+        }
+    }
+}
+
 type ItemSeries = HashMap<(u32, String), [Series; 3]>;
 
 async fn item_series(ds: &Dataset, p: &ItemProfile) -> Result<ItemSeries> {
@@ -122,27 +132,16 @@ fn level<'a>(rules: &'a QualityRules, rounded: &Exact) -> &'a str {
 pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> Result<Vec<ItemRow>> {
     let mut by_profile: HashMap<ItemProfile, ItemSeries> = HashMap::new();
     for r in book.versions() {
-        let p = ItemProfile {
-            offset: r.offset,
-            bad_max: r.quality.bad_review_max_item_score,
-            reasons: r.quality.quality_refund_reasons.clone(),
-        };
-        if !by_profile.contains_key(&p) {
-            let s = item_series(ds, &p).await?;
-            by_profile.insert(p, s);
+        if let std::collections::hash_map::Entry::Vacant(e) = by_profile.entry(ItemProfile::of(r)) {
+            let series = item_series(ds, e.key()).await?;
+            e.insert(series);
         }
     }
     // Per day: the rules in force and the series of their profile.
     let mut days = Vec::new();
     for day in from.through(to) {
         let rules = rules_on(book, day)?;
-        let q = &rules.quality;
-        let p = ItemProfile {
-            offset: rules.offset,
-            bad_max: q.bad_review_max_item_score,
-            reasons: q.quality_refund_reasons.clone(),
-        };
-        if let Some(series) = by_profile.get(&p) {
+        if let Some(series) = by_profile.get(&ItemProfile::of(rules)) {
             days.push((day, rules, series));
         }
     }
