@@ -42,6 +42,7 @@ pub mod explain;
 pub mod gmv;
 pub mod output;
 pub mod partials;
+pub mod peers;
 pub mod periods;
 mod progress;
 pub mod quality;

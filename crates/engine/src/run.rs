@@ -87,6 +87,8 @@ pub mod files {
     pub const ANNUAL: &str = "annual";
     /// Product quality per item and day (CSV and Parquet share this stem).
     pub const ITEM_QUALITY: &str = "item_quality";
+    /// Peer benchmarks per category, indicator and day (CSV and Parquet share this stem).
+    pub const PEERS: &str = "peers";
     /// The run manifest, written last.
     pub const MANIFEST: &str = "run.json";
     /// The rule files that scored the run.
@@ -172,6 +174,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         period_warnings.extend(warnings_y);
     }
     annual_table(&annual).write(&req.out, files::ANNUAL)?;
+    peers_table(&crate::peers::peers(&rows)).write(&req.out, files::PEERS)?;
     let t_items = Instant::now();
     let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
     tracing::info!(seconds = t_items.elapsed().as_secs_f64(), rows = items.len(), "Computed item quality.");
@@ -221,7 +224,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         "monthly_rows": months.len(),
         "annual_rows": annual.len(),
         "item_quality_rows": items.len(),
-        "files": [files::DAILY_CSV, files::DAILY_PARQUET, "monthly.csv", "monthly.parquet", "annual.csv", "annual.parquet", "item_quality.csv", "item_quality.parquet", files::REJECTS, files::PARTIALS],
+        "files": [files::DAILY_CSV, files::DAILY_PARQUET, "monthly.csv", "monthly.parquet", "annual.csv", "annual.parquet", "item_quality.csv", "item_quality.parquet", "peers.csv", "peers.parquet", files::REJECTS, files::PARTIALS],
     });
     let manifest_path = req.out.join(files::MANIFEST);
     output::write_atomically(&manifest_path, |w| {
@@ -354,6 +357,32 @@ fn annual_table(rows: &[AnnualRow]) -> TextTable {
                     r.orders.0.to_string(),
                     r.orders.1.to_string(),
                     r.note.into(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn peers_table(rows: &[crate::peers::PeerRow]) -> TextTable {
+    TextTable {
+        columns: vec![
+            ("category", DataType::Utf8),
+            ("date", DataType::Date32),
+            ("indicator", DataType::Utf8),
+            ("stores_with_data", DataType::Int64),
+            ("peer_average", DataType::Float64),
+            ("peer_excellent", DataType::Float64),
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.category.clone(),
+                    r.date.to_string(),
+                    r.indicator.name().to_string(),
+                    r.stores.to_string(),
+                    format!("{:?}", r.average),
+                    format!("{:?}", r.excellent),
                 ]
             })
             .collect(),

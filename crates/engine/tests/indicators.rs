@@ -223,3 +223,57 @@ async fn rule_versions_apply_from_their_effective_date() {
     // v2 governs the whole window as of the 11th: only that day's review.
     assert_eq!((b.rule_version.as_str(), b.indicators[0].n), ("v2", Some(1)));
 }
+
+#[tokio::test]
+async fn peer_benchmarks_per_category_and_day() {
+    let data = TestData::new(&[
+        (
+            "stores",
+            table(
+                STORES_HEADER,
+                &[
+                    "A,a,home,2025-01-01,,true,false",
+                    "B,b,home,2025-01-01,,true,false",
+                    "C,c,home,2025-01-01,,true,false",
+                    "F,f,food,2025-01-01,,true,false",
+                ],
+            ),
+        ),
+        (
+            "reviews",
+            table(
+                REVIEWS_HEADER,
+                &[
+                    "R1,O1,A,I1,2025-03-01T10:00:00+08:00,3,5,5",
+                    "R2,O2,B,I1,2025-03-01T10:00:00+08:00,4,5,5",
+                    "R3,O3,C,I1,2025-03-01T10:00:00+08:00,5,5,5",
+                    "R4,O4,F,I1,2025-03-01T10:00:00+08:00,1,5,5",
+                ],
+            ),
+        ),
+        (
+            "refunds",
+            table(
+                REFUNDS_HEADER,
+                &[
+                    // refund-only hours 10, 20, 30: lower is better, so "excellent" is
+                    // the 10th percentile: 10 + (20 − 10) × 0.2 = 12.
+                    "F1,O1,A,I1,refund_only,other,2025-03-01T00:00:00+08:00,2025-03-01T10:00:00+08:00",
+                    "F2,O2,B,I1,refund_only,other,2025-03-01T00:00:00+08:00,2025-03-01T20:00:00+08:00",
+                    "F3,O3,C,I1,refund_only,other,2025-03-01T00:00:00+08:00,2025-03-02T06:00:00+08:00",
+                ],
+            ),
+        ),
+    ]);
+    let rows = score(data.path(), day("2025-03-02"), day("2025-03-02")).await;
+    let peers = dengta_engine::peers::peers(&rows);
+    let get = |c: &str, i: Indicator| peers.iter().find(|p| p.category == c && p.indicator == i).expect("peer row");
+    // DSR 3, 4, 5: average 4; the 90th percentile 4 + (5 − 4) × 0.8 = 4.8.
+    let dsr = get("home", Indicator::DsrItem);
+    assert_eq!(dsr.stores, 3);
+    assert!((dsr.average - 4.0).abs() < 1e-12 && (dsr.excellent - 4.8).abs() < 1e-12, "{dsr:?}");
+    let hours = get("home", Indicator::RefundOnlyHours);
+    assert!((hours.average - 20.0).abs() < 1e-12 && (hours.excellent - 12.0).abs() < 1e-12, "{hours:?}");
+    // Other categories are separate peers.
+    assert_eq!(get("food", Indicator::DsrItem).stores, 1);
+}
