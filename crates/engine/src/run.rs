@@ -107,6 +107,44 @@ pub async fn aggregate_all(ds: &Dataset, book: &RuleBook) -> Result<HashMap<Prof
     Ok(partials)
 }
 
+/// Writes every profile's partials into one Parquet file.
+fn write_partials(path: &Path, ds: &Dataset, partials: &HashMap<Profile, DayPartials>) -> Result<()> {
+    let ids: Vec<String> = ds.stores.iter().map(|s| s.id.clone()).collect();
+    let batches = partials
+        .iter()
+        .map(|(profile, p)| output::partials_batch(&profile.key(), &ids, p))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(first) = batches.first() {
+        let all = datafusion::arrow::compute::concat_batches(&first.schema(), &batches)?;
+        output::write_parquet(path, &all)?;
+    }
+    Ok(())
+}
+
+/// Settles every year that `from..=to` fully covers (SPEC §6–§7), with the rule
+/// version in force on each December 31.
+async fn settle_years(
+    ds: &Dataset,
+    rows: &[ScoreRow],
+    months: &[MonthRow],
+    book: &RuleBook,
+    from: Day,
+    to: Day,
+) -> Result<(Vec<AnnualRow>, Vec<String>)> {
+    let calendar = dengta_rules::WorkCalendar::builtin();
+    let due = |d: Day| calendar.working_days_after(d, REFUND_WORKING_DAYS).map_err(|e| e.to_string());
+    let (mut annual, mut warnings) = (Vec::new(), Vec::new());
+    for year in periods::covered_years(from, to) {
+        let day = |m, d| Day::from_date(chrono::NaiveDate::from_ymd_opt(year, m, d).expect("a valid date"));
+        let rules = daily::rules_on(book, day(12, 31))?;
+        let sales = crate::gmv::year_sales(ds, rules.offset, day(1, 1), day(12, 31)).await?;
+        let (rows_y, warnings_y) = periods::annual(ds, rows, months, &sales, book, year, &due);
+        annual.extend(rows_y);
+        warnings.extend(warnings_y);
+    }
+    Ok((annual, warnings))
+}
+
 /// Runs a scoring job end to end and writes its outputs.
 pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress) -> Result<ScoreOutcome> {
     let started = Instant::now();
@@ -148,31 +186,10 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     let partials_path = req.out.join(files::PARTIALS);
     output::write_daily_csv(&daily_csv, &rows)?;
     output::write_parquet(&daily_parquet, &output::daily_batch(&rows)?)?;
-    let ids: Vec<String> = ds.stores.iter().map(|s| s.id.clone()).collect();
-    let mut batches = Vec::new();
-    for (profile, p) in &partials {
-        batches.push(output::partials_batch(&profile.key(), &ids, p)?);
-    }
-    let schema = batches.first().map(|b| b.schema());
-    if let Some(schema) = schema {
-        let all = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
-        output::write_parquet(&partials_path, &all)?;
-    }
+    write_partials(&partials_path, &ds, &partials)?;
     let months = periods::monthly(&rows, book, req.to);
-    let mut period_warnings = Vec::new();
     monthly_table(&months).write(&req.out, files::MONTHLY)?;
-    let mut annual = Vec::new();
-    for year in periods::covered_years(req.from, req.to) {
-        let dec31 = Day::from_date(chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid date"));
-        let rules = daily::rules_on(book, dec31)?;
-        let first = Day::from_date(chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid date"));
-        let sales = crate::gmv::year_sales(&ds, rules.offset, first, dec31).await?;
-        let calendar = dengta_rules::WorkCalendar::builtin();
-        let due = |d: Day| calendar.working_days_after(d, REFUND_WORKING_DAYS).map_err(|e| e.to_string());
-        let (rows_y, warnings_y) = periods::annual(&ds, &rows, &months, &sales, book, year, &due);
-        annual.extend(rows_y);
-        period_warnings.extend(warnings_y);
-    }
+    let (annual, period_warnings) = settle_years(&ds, &rows, &months, book, req.from, req.to).await?;
     annual_table(&annual).write(&req.out, files::ANNUAL)?;
     peers_table(&crate::peers::peers(&rows)).write(&req.out, files::PEERS)?;
     let t_items = Instant::now();
