@@ -127,6 +127,32 @@ fn level<'a>(rules: &'a QualityRules, rounded: &Exact) -> &'a str {
     rules.levels.iter().find(|(min, _)| rounded >= min).map_or(rules.otherwise.as_str(), |(_, l)| l.as_str())
 }
 
+/// An item-day's rates, score (hundredths) and level.
+type ItemScore = (Option<f64>, f64, i64, Arc<str>);
+
+/// Scores an item-day from `[reviews, bad reviews, orders, quality refunds]` in its
+/// window (exact arithmetic; only the score is rounded, like SPEC §5).
+fn item_score(
+    q: &QualityRules,
+    [reviews, bad, orders, refunds]: [i64; 4],
+    intern: &mut dyn FnMut(&str) -> Arc<str>,
+) -> ItemScore {
+    let bad_rate = (reviews > 0).then(|| exact::ratio(i128::from(bad), i128::from(reviews)));
+    let refund_rate = exact::ratio(i128::from(refunds), i128::from(orders));
+    let refund_score = q.quality_refund_rate_curve.score(&refund_rate).0;
+    let score = match &bad_rate {
+        Some(b) => (q.bad_review_rate_curve.score(b).0 + refund_score) / exact::int(2),
+        None => refund_score,
+    };
+    let rounded = exact::round_half_away(&score, 2);
+    (
+        bad_rate.as_ref().map(exact::to_f64),
+        exact::to_f64(&refund_rate),
+        (&rounded * exact::int(100)).to_integer().to_i64().unwrap_or(0),
+        intern(level(q, &rounded)),
+    )
+}
+
 /// Item quality rows for every item and day of `from..=to` with at least the rules'
 /// `min_orders` orders paid in the window, sorted by store, item, date.
 pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> Result<Vec<ItemRow>> {
@@ -156,6 +182,7 @@ pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> 
                 let days = &days;
                 scope.spawn(move || {
                     let mut rows = Vec::new();
+                    let mut memo: HashMap<(String, [i64; 4]), ItemScore> = HashMap::new();
                     let mut names: HashMap<String, Arc<str>> = HashMap::new();
                     let mut intern =
                         |s: &str| -> Arc<str> { names.entry(s.to_string()).or_insert_with(|| Arc::from(s)).clone() };
@@ -171,25 +198,28 @@ pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> 
                             }
                             let reviews = slots[REVIEWS].window(first, *day);
                             let refunds = slots[QUALITY_REFUNDS].window(first, *day).count;
-                            let bad_rate = (reviews.count > 0)
-                                .then(|| exact::ratio(i128::from(reviews.sum), i128::from(reviews.count)));
-                            let refund_rate = exact::ratio(i128::from(refunds), i128::from(orders));
-                            let refund_score = q.quality_refund_rate_curve.score(&refund_rate).0;
-                            let score = match &bad_rate {
-                                Some(b) => (q.bad_review_rate_curve.score(b).0 + refund_score) / exact::int(2),
-                                None => refund_score,
+                            let counts = [reviews.count, reviews.sum, orders, refunds];
+                            // The result is a function of the counts and the rules alone,
+                            // and small items repeat the same counts day after day.
+                            let key = (rules.version.clone(), counts);
+                            let (bad_review_rate, quality_refund_rate, score_cents, level) = match memo.get(&key) {
+                                Some(hit) => hit.clone(),
+                                None => {
+                                    let computed = item_score(q, counts, &mut intern);
+                                    memo.insert(key, computed.clone());
+                                    computed
+                                }
                             };
-                            let rounded = exact::round_half_away(&score, 2);
                             rows.push(ItemRow {
                                 item_id: intern(item),
                                 store_id: intern(&ds.stores[*store as usize].id),
                                 date: *day,
-                                bad_review_rate: bad_rate.as_ref().map(exact::to_f64),
-                                quality_refund_rate: exact::to_f64(&refund_rate),
-                                score_cents: (&rounded * exact::int(100)).to_integer().to_i64().unwrap_or(0),
-                                level: intern(level(q, &rounded)),
+                                bad_review_rate,
+                                quality_refund_rate,
+                                score_cents,
+                                level,
                                 rule_version: intern(&rules.version),
-                                counts: [reviews.count, reviews.sum, orders, refunds],
+                                counts,
                             });
                         }
                     }
