@@ -84,7 +84,11 @@ pub fn run(args: Args) -> Result<()> {
     m.load_preset(UTF8_FULL_CONDENSED);
     m.set_header(["store", "month", "as of", "category", "status", "score", "compliant", "provisional"]);
     let shown: Vec<&str> = sample.iter().take(3).map(|r| r.store_id.as_str()).collect();
-    for row in outcome.months.iter().filter(|x| shown.contains(&x.store_id.as_str())) {
+    let last_months = |store: &str| {
+        let rows: Vec<_> = outcome.months.iter().filter(|x| x.store_id == store).collect();
+        rows[rows.len().saturating_sub(3)..].to_vec()
+    };
+    for row in shown.iter().flat_map(|s| last_months(s)) {
         m.add_row([
             row.store_id.clone(),
             row.month_text(),
@@ -96,7 +100,7 @@ pub fn run(args: Args) -> Result<()> {
             row.provisional.to_string(),
         ]);
     }
-    println!("\nmonthly scores (score as of each month's last day):\n{m}");
+    println!("\nmonthly scores, last three months (score as of each month's last day):\n{m}");
     if outcome.annual.is_empty() {
         println!(
             "\nno annual settlement: the range covers no whole calendar year (try `dengta settle DATASET --year Y`)"
