@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, UInt8Type, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
@@ -188,5 +188,3 @@ pub fn partials_from_batches(stores: usize, batches: &[RecordBatch]) -> Result<D
     partials.seal();
     Ok(partials)
 }
-
-use datafusion::arrow::array::Array;

@@ -56,7 +56,7 @@ pub struct ScoreRow {
 impl ScoreRow {
     /// The shown score as text with two decimals.
     pub fn score_text(&self) -> String {
-        format!("{}.{:02}", self.score_cents / 100, self.score_cents % 100)
+        exact::hundredths(self.score_cents)
     }
 
     fn from_score(store: &Store, date: Day, s: &DayScore) -> ScoreRow {

@@ -9,7 +9,7 @@
 use std::fmt::{self, Write as _};
 use std::path::Path;
 
-use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::datatypes::{Date32Type, Decimal128Type, Int64Type};
@@ -71,7 +71,7 @@ pub async fn explain(run_dir: &Path, store_id: &str, date: Day) -> Result<Explan
     let reason =
         text_column(batch, "reason")?.filter(|c| !c.is_null(i)).map(|c| c.value(i).to_string()).unwrap_or_default();
     let cents = batch.column_by_name("score").map_or(0, |c| c.as_primitive::<Decimal128Type>().value(i));
-    let stored_score = format!("{}.{:02}", cents / 100, cents % 100);
+    let stored_score = exact::hundredths(i64::try_from(cents).unwrap_or(i64::MAX));
 
     let rules = book
         .in_force(date)
@@ -132,11 +132,8 @@ fn first_row(batches: &[RecordBatch]) -> Option<(&RecordBatch, usize)> {
     batches.iter().find(|b| b.num_rows() > 0).map(|b| (b, 0))
 }
 
-use datafusion::arrow::array::Array;
-
 fn num(v: &Exact, decimals: u32) -> String {
-    let t = exact::format_fixed(v, decimals);
-    if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t }
+    exact::format_trimmed(v, decimals)
 }
 
 fn quantity(indicator: Indicator, term: Term, value: i64) -> String {

@@ -172,14 +172,13 @@ pub struct AnnualRow {
 impl AnnualRow {
     /// The annual score as shown (`99.00` while default pass).
     pub fn score_text(&self) -> String {
-        let c = self.annual_score_cents.unwrap_or(9900);
-        format!("{}.{:02}", c / 100, c % 100)
+        exact::hundredths(self.annual_score_cents.unwrap_or(9900))
     }
 }
 
 /// Formats fen as yuan with two decimals.
 pub fn yuan(fen: i64) -> String {
-    format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, fen.abs() / 100, fen.abs() % 100)
+    exact::hundredths(fen)
 }
 
 fn to_fen(value: &Exact) -> i64 {

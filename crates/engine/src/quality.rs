@@ -253,7 +253,7 @@ pub fn write(dir: &Path, rows: &[ItemRow]) -> Result<()> {
                 &r.date.to_string(),
                 &r.bad_review_rate.map(|v| format!("{v:?}")).unwrap_or_default(),
                 &format!("{:?}", r.quality_refund_rate),
-                &format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
+                &exact::hundredths(r.score_cents),
                 &*r.level,
                 &*r.rule_version,
                 &r.counts[0].to_string(),

@@ -304,7 +304,7 @@ fn monthly_table(months: &[MonthRow]) -> TextTable {
                     m.category.clone(),
                     m.verdict.status().into(),
                     m.verdict.reason().into(),
-                    format!("{}.{:02}", m.score_cents / 100, m.score_cents % 100),
+                    dengta_model::exact::hundredths(m.score_cents),
                     m.compliant.to_string(),
                     m.as_of.to_string(),
                     m.provisional.to_string(),
@@ -317,10 +317,7 @@ fn monthly_table(months: &[MonthRow]) -> TextTable {
 
 fn annual_table(rows: &[AnnualRow]) -> TextTable {
     let money = DataType::Decimal128(18, 2);
-    let ratio = |r: &AnnualRow| {
-        let t = dengta_model::exact::format_fixed(&r.refund_ratio, 6);
-        t.trim_end_matches('0').trim_end_matches('.').to_string()
-    };
+    let ratio = |r: &AnnualRow| dengta_model::exact::format_trimmed(&r.refund_ratio, 6);
     TextTable {
         columns: vec![
             ("store_id", DataType::Utf8),

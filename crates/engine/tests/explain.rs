@@ -1,8 +1,8 @@
 //! A full run through `run::score`, then `explain` reading its output back.
 
+use dengta_engine::Error;
 use dengta_engine::explain::explain;
-use dengta_engine::run::{self, ScoreRequest, files};
-use dengta_engine::{Error, NoProgress};
+use dengta_engine::run::files;
 use dengta_rules::RuleBook;
 
 use crate::util::*;
@@ -10,15 +10,8 @@ use crate::util::*;
 #[tokio::test]
 async fn a_run_writes_its_outputs_and_explains_a_store_day() {
     let dir = golden_dir("year").join("dataset");
-    let out = tempfile::tempdir().expect("temp dir");
-    let req = ScoreRequest {
-        dataset: dir,
-        from: day("2025-03-01"),
-        to: day("2025-03-31"),
-        out: out.path().to_path_buf(),
-        strict: false,
-    };
-    let outcome = run::score(&req, &RuleBook::default_book(), &NoProgress).await.expect("run");
+    let (outcome, out) = run_into(&dir, &RuleBook::default_book(), day("2025-03-01"), day("2025-03-31"), false).await;
+    let outcome = outcome.expect("run");
     for f in [files::DAILY_CSV, files::DAILY_PARQUET, files::REJECTS, files::PARTIALS, files::MANIFEST] {
         assert!(out.path().join(f).is_file(), "{f} written");
     }
@@ -47,15 +40,9 @@ async fn a_run_writes_its_outputs_and_explains_a_store_day() {
 
 #[tokio::test]
 async fn strict_fails_on_rejects_and_still_writes_them() {
-    let out = tempfile::tempdir().expect("temp dir");
-    let req = ScoreRequest {
-        dataset: golden_dir("bad").join("dataset"),
-        from: day("2025-03-01"),
-        to: day("2025-03-02"),
-        out: out.path().to_path_buf(),
-        strict: true,
-    };
-    let err = run::score(&req, &RuleBook::default_book(), &NoProgress).await.expect_err("strict");
+    let dataset = golden_dir("bad").join("dataset");
+    let (result, out) = run_into(&dataset, &RuleBook::default_book(), day("2025-03-01"), day("2025-03-02"), true).await;
+    let err = result.expect_err("strict");
     assert!(matches!(err, Error::StrictRejects { count: 49, .. }), "{err}");
     let rejects = std::fs::read_to_string(out.path().join(files::REJECTS)).expect("rejects written");
     assert_eq!(rejects.lines().count(), 50);

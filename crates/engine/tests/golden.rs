@@ -8,7 +8,7 @@ use std::io::Read;
 use dengta_engine::daily::ScoreRow;
 use dengta_model::{Dimension, Indicator};
 
-use crate::util::{day, golden_dir, score};
+use crate::util::{day, golden_dir, run_into, score};
 
 fn read_csv(path: &std::path::Path) -> Vec<HashMap<String, String>> {
     let mut text = String::new();
@@ -143,17 +143,9 @@ fn compare_files(expected: &std::path::Path, got: &std::path::Path, key: &[&str]
 #[tokio::test]
 async fn golden_year_monthly_annual_and_item_quality() {
     let dir = golden_dir("year");
-    let out = tempfile::tempdir().expect("temp dir");
-    let req = dengta_engine::run::ScoreRequest {
-        dataset: dir.join("dataset"),
-        from: day("2025-01-01"),
-        to: day("2026-01-31"),
-        out: out.path().to_path_buf(),
-        strict: false,
-    };
-    dengta_engine::run::score(&req, &dengta_rules::RuleBook::default_book(), &dengta_engine::NoProgress)
-        .await
-        .expect("run");
+    let book = dengta_rules::RuleBook::default_book();
+    let (outcome, out) = run_into(&dir.join("dataset"), &book, day("2025-01-01"), day("2026-01-31"), false).await;
+    outcome.expect("run");
     compare_files(
         &dir.join("expected/monthly.csv"),
         &out.path().join("monthly.csv"),
@@ -191,18 +183,10 @@ async fn golden_year_monthly_annual_and_item_quality() {
 
 #[tokio::test]
 async fn never_onboarded_refund_due_dates() {
-    let dir = golden_dir("year");
-    let out = tempfile::tempdir().expect("temp dir");
-    let req = dengta_engine::run::ScoreRequest {
-        dataset: dir.join("dataset"),
-        from: day("2025-01-01"),
-        to: day("2025-12-31"),
-        out: out.path().to_path_buf(),
-        strict: false,
-    };
-    let o = dengta_engine::run::score(&req, &dengta_rules::RuleBook::default_book(), &dengta_engine::NoProgress)
-        .await
-        .expect("run");
+    let dir = golden_dir("year").join("dataset");
+    let book = dengta_rules::RuleBook::default_book();
+    let (o, _out) = run_into(&dir, &book, day("2025-01-01"), day("2025-12-31"), false).await;
+    let o = o.expect("run");
     let due = |s: &str| o.annual.iter().find(|r| r.store_id == s).and_then(|r| r.refund_due_on).map(|d| d.to_string());
     // S00004 applied on Sun 2025-03-02: Mon 3 … Fri 7 are 1–5, Mon 10 is 6, Tue 11 is 7.
     assert_eq!(due("S00004").as_deref(), Some("2025-03-11"));

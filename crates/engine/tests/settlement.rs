@@ -3,10 +3,9 @@
 //! reviews alone: item scores 5 → 5.00, 4.8 → 4.50, 4.5 → 3.50, 4 → 2.00 (the DSR
 //! curve), and a month-end without reviews is a default pass (no data).
 
-use dengta_engine::NoProgress;
 use dengta_engine::campaign::{self, Campaign};
 use dengta_engine::periods::AnnualRow;
-use dengta_engine::run::{self, ScoreOutcome, ScoreRequest};
+use dengta_engine::run::ScoreOutcome;
 use dengta_rules::{RuleBook, RuleSet};
 
 use crate::util::*;
@@ -84,16 +83,8 @@ impl Case {
             ("refunds", table(REFUNDS_HEADER, &strs(&self.refunds))),
             ("exemptions", table(EXEMPTIONS_HEADER, &strs(&self.exemptions))),
         ]);
-        let out = tempfile::tempdir().expect("temp dir");
-        let req = ScoreRequest {
-            dataset: data.path().to_path_buf(),
-            from: day(from),
-            to: day(to),
-            out: out.path().to_path_buf(),
-            strict: true,
-        };
-        let outcome = run::score(&req, book, &NoProgress).await.expect("run");
-        (outcome, out)
+        let (outcome, out) = run_into(data.path(), book, day(from), day(to), true).await;
+        (outcome.expect("run"), out)
     }
 }
 

@@ -65,6 +65,19 @@ pub async fn score_with(dir: &Path, book: &RuleBook, from: Day, to: Day) -> (Dat
     (ds, rows)
 }
 
+/// Runs `run::score` end to end into a new temporary output folder.
+pub async fn run_into(
+    dataset: &Path,
+    book: &RuleBook,
+    from: Day,
+    to: Day,
+    strict: bool,
+) -> (dengta_engine::Result<run::ScoreOutcome>, tempfile::TempDir) {
+    let out = tempfile::tempdir().expect("temp dir");
+    let req = run::ScoreRequest { dataset: dataset.to_path_buf(), from, to, out: out.path().to_path_buf(), strict };
+    (run::score(&req, book, &NoProgress).await, out)
+}
+
 pub async fn score(dir: &Path, from: Day, to: Day) -> Vec<ScoreRow> {
     score_with(dir, &RuleBook::default_book(), from, to).await.1
 }

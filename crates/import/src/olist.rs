@@ -201,7 +201,7 @@ pub fn import(req: &Request) -> Result<Report, Error> {
             &g.product,
             &category,
             &paid,
-            &format!("{}.{:02}", g.fen / 100, g.fen % 100),
+            &dengta_model::exact::hundredths(g.fen),
             &picked,
         ])
         .map_err(werr)?;

@@ -73,6 +73,20 @@ pub fn format_fixed(value: &Exact, decimals: u32) -> String {
     }
 }
 
+/// Rounds half away from zero to `decimals` and drops trailing zeros: 4.500 → `4.5`,
+/// 5 → `5`, 0.0005 → `0.0005`.
+pub fn format_trimmed(value: &Exact, decimals: u32) -> String {
+    let text = format_fixed(value, decimals);
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+}
+
+/// A count of hundredths (score cents, money in fen) as text with two decimals:
+/// 405 → `4.05`, −5 → `-0.05`.
+pub fn hundredths(n: i64) -> String {
+    let abs = n.unsigned_abs();
+    format!("{}{}.{:02}", if n < 0 { "-" } else { "" }, abs / 100, abs % 100)
+}
+
 /// The nearest `f64`, for outputs and charts (never for decisions).
 pub fn to_f64(value: &Exact) -> f64 {
     value.to_f64().unwrap_or(f64::NAN)
@@ -106,6 +120,18 @@ mod tests {
         assert_eq!(format_fixed(&int(99), 2), "99.00");
         assert_eq!(format_fixed(&ratio(1, 200), 2), "0.01");
         assert_eq!(format_fixed(&ratio(-1, 1000), 2), "0.00");
+    }
+
+    #[test]
+    fn trimmed_and_hundredths() {
+        assert_eq!(format_trimmed(&ratio(45, 10), 6), "4.5");
+        assert_eq!(format_trimmed(&int(10), 0), "10");
+        assert_eq!(format_trimmed(&int(0), 6), "0");
+        assert_eq!(format_trimmed(&ratio(5, 10_000), 6), "0.0005");
+        assert_eq!(hundredths(405), "4.05");
+        assert_eq!(hundredths(9900), "99.00");
+        assert_eq!(hundredths(-5), "-0.05");
+        assert_eq!(hundredths(0), "0.00");
     }
 
     proptest! {

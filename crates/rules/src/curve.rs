@@ -53,7 +53,7 @@ impl Curve {
     pub fn describe(&self, segment: Segment) -> String {
         let p = |i: usize| {
             let (v, s) = &self.points[i];
-            format!("({}, {})", trim(v), trim(s))
+            format!("({}, {})", exact::format_trimmed(v, 6), exact::format_trimmed(s, 6))
         };
         match segment {
             Segment::BelowFirst => format!("at or below the first point {}, clamped", p(0)),
@@ -63,13 +63,6 @@ impl Curve {
             Segment::Between(i) => format!("between {} and {}, linear", p(i), p(i + 1)),
         }
     }
-}
-
-/// A short decimal rendering of an exact number (for point coordinates).
-pub(crate) fn trim(value: &Exact) -> String {
-    let text = exact::format_fixed(value, 6);
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    text.to_string()
 }
 
 #[cfg(test)]

@@ -291,7 +291,7 @@ impl Validator<'_> {
                 this.error(
                     span.clone(),
                     "stars",
-                    format!("star {} must be 0 to 5 in steps of 0.5", crate::curve::trim(v)),
+                    format!("star {} must be 0 to 5 in steps of 0.5", exact::format_trimmed(v, 6)),
                 );
                 ok = false;
                 return Star(0);
@@ -366,7 +366,7 @@ impl Validator<'_> {
             self.error(
                 raw.weight.span(),
                 format!("{key}.weight"),
-                format!("weight {} is outside 0..=1", crate::curve::trim(&weight)),
+                format!("weight {} is outside 0..=1", exact::format_trimmed(&weight, 6)),
             );
         }
         let curve = self.curve(&raw.curve, &format!("{key}.curve"));
@@ -408,7 +408,7 @@ impl Validator<'_> {
                     format!(
                         "weights of the {dimension} dimension ({}) sum to {}, not 1",
                         names.join(", "),
-                        crate::curve::trim(&sum)
+                        exact::format_trimmed(&sum, 6)
                     ),
                 );
             }
@@ -509,7 +509,7 @@ impl Validator<'_> {
             self.error(
                 weights.span(),
                 format!("{key}.weights"),
-                format!("dimension weights sum to {}, not 1", crate::curve::trim(&sum)),
+                format!("dimension weights sum to {}, not 1", exact::format_trimmed(&sum, 6)),
             );
             ok = false;
         }

@@ -186,7 +186,7 @@ pub(crate) fn write_all(p: &Params, stores: &[PlannedStore], w: &mut Writers) ->
                         &item_id,
                         category,
                         &clock.format(paid, &mut rng),
-                        &format!("{}.{:02}", fen / 100, fen % 100),
+                        &dengta_model::exact::hundredths(fen),
                         &picked_text,
                     ])
                     .map_err(e("orders.csv"))?;

@@ -95,7 +95,7 @@ pub fn run(args: Args) -> Result<()> {
             row.as_of.to_string(),
             row.category.clone(),
             row.verdict.status().to_string(),
-            format!("{}.{:02}", row.score_cents / 100, row.score_cents % 100),
+            dengta_model::exact::hundredths(row.score_cents),
             row.compliant.to_string(),
             row.provisional.to_string(),
         ]);

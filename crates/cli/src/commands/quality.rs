@@ -49,7 +49,7 @@ pub fn item_table<'a>(rows: impl Iterator<Item = &'a dengta_engine::quality::Ite
             r.store_id.to_string(),
             r.bad_review_rate.map_or_else(|| "-".into(), |v| format!("{v:.4}")),
             format!("{:.4}", r.quality_refund_rate),
-            format!("{}.{:02}", r.score_cents / 100, r.score_cents % 100),
+            dengta_model::exact::hundredths(r.score_cents),
             r.level.to_string(),
             r.counts[2].to_string(),
         ]);
