@@ -193,7 +193,13 @@ impl RuleSet {
                 }
             })
             .collect();
+        self.compose(category, indicators, exempted)
+    }
 
+    /// Dimension scores, the weighted score, the 99 rules and the star from
+    /// indicator outcomes already scored on their curves (SPEC §4–§5). What-if
+    /// analyses call this with hypothetical values.
+    pub fn compose(&self, category: &str, indicators: Vec<IndicatorOutcome>, exempted: bool) -> DayScore {
         let dim_scores: Vec<Option<Exact>> = Dimension::ALL
             .iter()
             .map(|d| {

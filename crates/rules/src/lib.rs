@@ -33,12 +33,14 @@ mod error;
 mod evaluate;
 mod raw;
 mod rule_set;
+mod whatif;
 
 pub use book::RuleBook;
 pub use calendar::{CN_WORKDAYS_TOML, OutsideCalendar, WorkCalendar};
 pub use curve::{Curve, Segment};
 pub use error::{Error, Result, RuleError};
 pub use evaluate::{DayScore, DefaultPassReason, DimensionOutcome, IndicatorOutcome, Verdict, WindowCounts};
+pub use whatif::{FixStep, WhatIfError, fix_first, valid_range, what_if};
 pub use rule_set::{Assessment, CategoryRule, IndicatorRule, QualityRules, RefundTier, RuleSet, Star, StarBands};
 
 /// The rule file shipped with dengta: the SPEC's defaults.
