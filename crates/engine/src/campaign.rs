@@ -9,7 +9,7 @@ use dengta_rules::{RuleBook, Verdict};
 use serde::Deserialize;
 
 use crate::daily::ScoreRow;
-use crate::dataset::Dataset;
+use crate::dataset::Store;
 use crate::error::{Error, Result};
 
 /// A campaign: its evaluation day and per-category thresholds (categories without
@@ -86,8 +86,8 @@ pub struct Eligibility {
 }
 
 /// Decides every store of the dataset on `date` from that day's daily rows.
-pub fn decide(ds: &Dataset, rows: &[ScoreRow], book: &RuleBook, campaign: &Campaign, date: Day) -> Vec<Eligibility> {
-    let mut stores: Vec<_> = ds.stores.iter().collect();
+pub fn decide(stores: &[Store], rows: &[ScoreRow], book: &RuleBook, campaign: &Campaign, date: Day) -> Vec<Eligibility> {
+    let mut stores: Vec<_> = stores.iter().collect();
     stores.sort_by(|a, b| a.id.cmp(&b.id));
     stores
         .into_iter()

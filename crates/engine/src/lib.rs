@@ -25,6 +25,7 @@
 //!     to: Day::parse("2025-01-31").unwrap(),
 //!     out: "out".into(),
 //!     strict: false,
+//!     extra_exemptions: Vec::new(),
 //! };
 //! let outcome = run::score(&req, &dengta_rules::RuleBook::default_book(), &NoProgress).await?;
 //! println!("{} rows", outcome.rows.len());

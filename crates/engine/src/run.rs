@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use chrono::Datelike;
 use dengta_model::Day;
 use dengta_rules::RuleBook;
 
@@ -38,6 +39,9 @@ pub struct ScoreRequest {
     pub out: PathBuf,
     /// Fail when any row is rejected.
     pub strict: bool,
+    /// Exemptions kept outside the dataset (the service's operator-entered ones),
+    /// applied together with the dataset's own `exemptions` table.
+    pub extra_exemptions: Vec<crate::dataset::Exemption>,
 }
 
 /// What a run did.
@@ -65,6 +69,12 @@ pub struct ScoreOutcome {
     pub annual: Vec<AnnualRow>,
     /// Item quality rows.
     pub items: Vec<crate::quality::ItemRow>,
+    /// Peer benchmarks per category, indicator and day (SPEC §12).
+    pub peers: Vec<crate::peers::PeerRow>,
+    /// The settlement of the year containing `to` as far as the range goes, when
+    /// the range does not cover that whole year (a projection for dashboards: the
+    /// mean of the month-end scores so far, and the tiers reached by GMV so far).
+    pub year_to_date: Vec<AnnualRow>,
     /// Files written.
     pub files: Vec<PathBuf>,
     /// Wall time of the run, seconds.
@@ -123,6 +133,27 @@ fn write_partials(path: &Path, ds: &Dataset, partials: &HashMap<Profile, DayPart
 
 /// Settles every year that `from..=to` fully covers (SPEC §6–§7), with the rule
 /// version in force on each December 31.
+/// The year of `to` settled on the days `from..=to` when the range does not cover
+/// it whole; empty otherwise.
+async fn year_so_far(
+    ds: &Dataset,
+    rows: &[ScoreRow],
+    months: &[MonthRow],
+    book: &RuleBook,
+    from: Day,
+    to: Day,
+) -> Result<Vec<AnnualRow>> {
+    let year = to.date().year();
+    if periods::covered_years(from, to).contains(&year) {
+        return Ok(Vec::new());
+    }
+    let jan1 = Day::from_date(chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("a valid date"));
+    let rules = daily::rules_on(book, to)?;
+    let sales = crate::gmv::year_sales(ds, rules.offset, jan1.max(from), to).await?;
+    let no_due = |_: Day| Err("not settled yet".to_string());
+    Ok(periods::annual(ds, rows, months, &sales, book, year, &no_due).0)
+}
+
 async fn settle_years(
     ds: &Dataset,
     rows: &[ScoreRow],
@@ -155,7 +186,8 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
 
     let t = Instant::now();
-    let ds = reader::read_dataset(&req.dataset, progress)?;
+    let mut ds = reader::read_dataset(&req.dataset, progress)?;
+    ds.exemptions.extend(req.extra_exemptions.iter().cloned());
     tracing::info!(seconds = t.elapsed().as_secs_f64(), rejects = ds.rejects.len(), "Read and checked the dataset.");
     let rejects_path = req.out.join(files::REJECTS);
     output::write_rejects(&rejects_path, &ds.rejects)?;
@@ -191,7 +223,9 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     monthly_table(&months).write(&req.out, files::MONTHLY)?;
     let (annual, period_warnings) = settle_years(&ds, &rows, &months, book, req.from, req.to).await?;
     annual_table(&annual).write(&req.out, files::ANNUAL)?;
-    peers_table(&crate::peers::peers(&rows)).write(&req.out, files::PEERS)?;
+    let peers = crate::peers::peers(&rows);
+    peers_table(&peers).write(&req.out, files::PEERS)?;
+    let year_to_date = year_so_far(&ds, &rows, &months, book, req.from, req.to).await?;
     let t_items = Instant::now();
     let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
     tracing::info!(seconds = t_items.elapsed().as_secs_f64(), rows = items.len(), "Computed item quality.");
@@ -253,6 +287,8 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     dataset.events.clear();
     Ok(ScoreOutcome {
         dataset,
+        peers,
+        year_to_date,
         summaries: ds.summaries,
         rejected: ds.rejects.len(),
         warnings,

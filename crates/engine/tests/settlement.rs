@@ -273,7 +273,7 @@ async fn campaign_access_uses_the_rounded_score_against_the_threshold() {
     let mut campaign = Campaign::default_access();
     campaign.thresholds.insert("home".into(), dengta_model::exact::ratio(45, 10));
     let book = one_day_rules(&[]);
-    let d = campaign::decide(&o.dataset, &o.rows, &book, &campaign, day("2025-11-11"));
+    let d = campaign::decide(&o.dataset.stores, &o.rows, &book, &campaign, day("2025-11-11"));
     let get = |s: &str| d.iter().find(|e| e.store_id == s).expect("decision");
     assert!(get("EXACT").eligible, "{}", get("EXACT").why);
     assert!(!get("LOW").eligible);
@@ -281,6 +281,6 @@ async fn campaign_access_uses_the_rounded_score_against_the_threshold() {
     let nov = o.months.iter().find(|m| m.store_id == "EXACT").expect("a month row");
     assert_eq!((nov.month_text().as_str(), nov.provisional, nov.as_of), ("2025-11", true, day("2025-11-11")));
     // With the default threshold (home: 4.0), 3.50 still fails.
-    let d = campaign::decide(&o.dataset, &o.rows, &book, &Campaign::default_access(), day("2025-11-11"));
+    let d = campaign::decide(&o.dataset.stores, &o.rows, &book, &Campaign::default_access(), day("2025-11-11"));
     assert_eq!(d.iter().filter(|e| e.eligible).count(), 1);
 }

@@ -33,7 +33,18 @@ impl Dimension {
         }
     }
 
-    /// The Chinese label Tmall uses.
+    /// The English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Dimension::Product => "Product experience",
+            Dimension::Logistics => "Logistics experience",
+            Dimension::AfterSales => "After-sales experience",
+            Dimension::Disputes => "Disputes and complaints",
+            Dimension::Consultation => "Consultation experience",
+        }
+    }
+
+    /// The Chinese label used by the marketplace.
     pub fn label_zh(self) -> &'static str {
         match self {
             Dimension::Product => "商品体验",

@@ -82,7 +82,21 @@ impl Indicator {
         }
     }
 
-    /// Tmall's Chinese name.
+    /// The English label.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Indicator::DsrItem => "Item DSR",
+            Indicator::Pickup24hRate => "24-hour pickup rate",
+            Indicator::RefundOnlyHours => "Refund-only completion time",
+            Indicator::ReturnRefundHours => "Return-and-refund completion time",
+            Indicator::DisputeRefundRate => "Dispute refund rate",
+            Indicator::ComplaintUpheldRate => "Upheld complaint rate",
+            Indicator::ImReplyRate => "Chat reply rate",
+            Indicator::ImFirstReplySecs => "First human reply time",
+        }
+    }
+
+    /// The Chinese label used by the marketplace.
     pub fn label_zh(self) -> &'static str {
         match self {
             Indicator::DsrItem => "商品DSR",

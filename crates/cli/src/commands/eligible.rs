@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let outcome = score::execute(&run_args)?;
     let book = super::load_rules(&args.rules)?;
-    let decisions = campaign::decide(&outcome.dataset, &outcome.rows, &book, &campaign, date);
+    let decisions = campaign::decide(&outcome.dataset.stores, &outcome.rows, &book, &campaign, date);
     let path = args.out.join("eligibility.csv");
     let mut w = csv::Writer::from_path(&path).with_context(|| format!("writing {}", path.display()))?;
     w.write_record([

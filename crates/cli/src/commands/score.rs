@@ -52,6 +52,7 @@ pub fn execute(args: &Args) -> Result<ScoreOutcome> {
         to: args.to,
         out: args.out.clone(),
         strict: args.strict,
+        extra_exemptions: Vec::new(),
     };
     let bars = Bars::new();
     let result = runtime()?.block_on(run::score(&req, &book, &bars));
