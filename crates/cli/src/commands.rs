@@ -7,6 +7,7 @@ mod generate;
 mod import_olist;
 mod quality;
 mod score;
+mod serve;
 mod settle;
 
 use std::path::PathBuf;
@@ -41,6 +42,12 @@ enum Command {
     Settle(settle::Args),
     /// Product quality per item: rates, score and level.
     Quality(quality::Args),
+    /// Serve the JSON API and the merchant and operator dashboards.
+    Serve(serve::Args),
+    /// Create, list or revoke API and dashboard tokens.
+    Token(serve::TokenArgs),
+    /// Print the service's OpenAPI 3 document.
+    Openapi(serve::OpenApiArgs),
     /// Write a realistic synthetic dataset (seeded: same command, same files).
     Generate(generate::Args),
     /// Import the real Olist marketplace dataset into a dengta dataset folder.
@@ -57,6 +64,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eligible(a) => eligible::run(a),
         Command::Settle(a) => settle::run(a),
         Command::Quality(a) => quality::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Token(a) => serve::token(a),
+        Command::Openapi(a) => serve::openapi(a),
     }
 }
 

@@ -139,3 +139,19 @@ fn execute(state: &AppState, id: i64, req: &ScoreRequest) -> ApiResult<ScoreOutc
 pub fn running(state: &AppState) -> Option<i64> {
     state.jobs.running()
 }
+
+/// Records a run made outside the service (the CLI's `demo`) and loads it as the
+/// current run.
+pub fn adopt(
+    state: &AppState,
+    req: &ScoreRequest,
+    book: &dengta_rules::RuleBook,
+    outcome: &ScoreOutcome,
+) -> ApiResult<i64> {
+    let id = state.db.start_run(&req.dataset, &req.out, req.from, req.to, book)?;
+    for rules in book.versions() {
+        state.db.add_rules(rules)?;
+    }
+    state.db.load_run(id, outcome, req.from, req.to)?;
+    Ok(id)
+}

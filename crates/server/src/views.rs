@@ -8,7 +8,7 @@ use dengta_engine::campaign::{self, Campaign};
 use dengta_engine::daily::ScoreRow;
 use dengta_engine::dataset::Store;
 use dengta_model::exact::{self, Exact};
-use dengta_model::{Better, Day, Dimension, Indicator};
+use dengta_model::{Better, Day, Indicator};
 use dengta_rules::{DayScore, RuleBook, RuleSet, Verdict, WindowCounts};
 
 use crate::db::{CurrentRun, DailyRecord, Reader};
@@ -240,7 +240,7 @@ pub fn fix_first(r: &Reader<'_>, book: &RuleBook, run: &CurrentRun, store: &str,
                 ),
                 text_en: format!(
                     "{verb_en} {} from {} to {} (its next curve point: indicator score {} → {}) and your score rises by {} to {}",
-                    f.indicator.label_en().to_lowercase(),
+                    f.indicator.label_en(),
                     value_text(f.indicator, from, false),
                     value_text(f.indicator, to, false),
                     exact::format_fixed(&f.indicator_score, 2),
@@ -402,9 +402,4 @@ pub fn store_info(s: &Store) -> StoreInfo {
         onboarded: s.onboarded,
         removed_for_violation: s.removed_for_violation,
     }
-}
-
-/// Labels of a dimension.
-pub fn dimension_label(d: Dimension, zh: bool) -> &'static str {
-    if zh { d.label_zh() } else { d.label_en() }
 }

@@ -9,9 +9,10 @@ use dengta_model::Day;
 
 use super::{generate, score};
 
-/// Generate a demo dataset, score it, and show where the results are with a few
-/// sample rows. Everything goes under DIR (default ./dengta-demo): the dataset in
-/// DIR/dataset, the results in DIR/out.
+/// Generate a demo dataset, score it, load it into the service's state database,
+/// and serve the dashboards: prints a few sample rows, then the URL with a merchant
+/// and an operator token. Everything goes under DIR (default ./dengta-demo): the
+/// dataset in DIR/dataset, the results in DIR/out, the state in DIR/dengta.sqlite.
 #[derive(clap::Args)]
 pub struct Args {
     /// Folder for the demo dataset and results.
@@ -26,6 +27,12 @@ pub struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 2025)]
     pub seed: u64,
+    /// Address the dashboard listens on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Stop after scoring and loading; do not serve.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -43,7 +50,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("generated {} stores and {} orders into {}", counts.stores, counts.orders, dataset.display());
     let from = Day::from_date(start);
     let to = from.plus(args.days as i32 - 1);
-    let score_args = score::Args { dataset, from, to, out: out.clone(), rules: Vec::new(), strict: false };
+    let score_args = score::Args { dataset: dataset.clone(), from, to, out: out.clone(), rules: Vec::new(), strict: false };
     let outcome = score::execute(&score_args)?;
     score::print_summary(&outcome);
 
@@ -141,5 +148,34 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(r) = sample.first() {
         println!("\nexplain one of them:\n  dengta explain {} --date {} --out {}", r.store_id, r.date, out.display());
     }
-    Ok(())
+
+    // Load into the service's state and serve.
+    let db = args.dir.join("dengta.sqlite");
+    if db.exists() {
+        std::fs::remove_file(&db)?;
+    }
+    let state = super::serve::state(&db, Some(dataset.clone()), Some(args.dir.join("runs")))?;
+    let req = dengta_engine::run::ScoreRequest {
+        dataset,
+        from,
+        to,
+        out: out.clone(),
+        strict: false,
+        extra_exemptions: Vec::new(),
+    };
+    let run = dengta_server::jobs::adopt(&state, &req, &dengta_rules::RuleBook::default_book(), &outcome)?;
+    let merchant_store = sample.first().map_or_else(|| outcome.rows[0].store_id.clone(), |r| r.store_id.clone());
+    let role = dengta_server::auth::Role::Merchant(merchant_store.clone());
+    let (merchant, _) = dengta_server::auth::create(&state.db, &role, "demo merchant", None)?;
+    let (operator, _) =
+        dengta_server::auth::create(&state.db, &dengta_server::auth::Role::Operator, "demo operator", None)?;
+    println!("\nloaded run {run} into {}", db.display());
+    println!("merchant token for store {merchant_store}: {merchant}");
+    println!("operator token:                  {operator}");
+    println!("API example: curl -H 'Authorization: Bearer {merchant}' http://{}/api/v1/stores/{merchant_store}/score", args.listen);
+    if args.no_serve {
+        return Ok(());
+    }
+    println!("operator overview: http://{}/login?token={operator}&next=/operator", args.listen);
+    super::serve::serve(state, args.listen, Some((&format!("the merchant of {merchant_store}"), &merchant)))
 }
