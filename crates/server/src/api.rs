@@ -584,7 +584,7 @@ async fn upload_rules(
 
 fn run_view(s: &AppState, r: &Reader<'_>, mut run: Run) -> ApiResult<Run> {
     run.current = r.current_run()?.is_some_and(|c| c.id == run.id);
-    run.progress = s.jobs.progress(run.id);
+    run.progress = if run.state == "running" { s.jobs.progress(run.id) } else { None };
     Ok(run)
 }
 
