@@ -127,10 +127,12 @@ fn a_missing_column_names_the_file_and_column() {
 #[test]
 fn demo_generates_scores_and_shows_rows_then_explain_works() {
     let dir = tempfile::tempdir().expect("temp");
-    let o = dengta(&["demo", "--dir", s(dir.path()), "--stores", "14", "--days", "40"]);
+    let o = dengta(&["demo", "--dir", s(dir.path()), "--stores", "14", "--days", "40", "--no-serve"]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("sample scores as of 2025-02-09"), "{t}");
+    assert!(t.contains("merchant token for store") && t.contains("operator token:"), "{t}");
+    assert!(dir.path().join("dengta.sqlite").is_file(), "the demo loads its run into the state database");
     assert!(dir.path().join("out/daily_scores.parquet").is_file());
     let line =
         t.lines().find(|l| l.trim_start().starts_with("dengta explain")).expect("demo prints an explain command");
@@ -165,4 +167,55 @@ fn import_and_score_the_real_olist_data() {
     let daily = std::fs::read_to_string(out.join("daily_scores.csv")).expect("daily");
     assert!(daily.lines().count() > 1000, "a month of real store-days is scored");
     assert!(daily.lines().any(|l| l.contains(",scored,")));
+}
+
+/// `dengta serve` makes the first run, prints an operator token once, and serves
+/// the API; `dengta token` creates a merchant token and revokes it.
+#[test]
+fn serve_scores_first_then_answers_with_tokens() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("data");
+    let o = dengta(&["generate", s(&data), "--stores", "12", "--days", "40", "--seed", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let db = dir.path().join("state.sqlite");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dengta"))
+        .args(["serve", s(&data), "--db", s(&db), "--from", "2025-01-01", "--to", "2025-02-09", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut token, mut base) = (String::new(), String::new());
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(t) = line.strip_prefix("operator token (shown once; keep it): ") {
+            token = t.to_string();
+        }
+        if let Some(rest) = line.strip_prefix("serving on ") {
+            base = rest.split_whitespace().next().expect("url").to_string();
+            break;
+        }
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let status = |t: &str, path: &str| {
+        agent.get(&format!("{base}{path}")).header("Authorization", &format!("Bearer {t}")).call().expect("call").status().as_u16()
+    };
+    assert!(token.starts_with("dgt_"), "an operator token is printed");
+    assert_eq!(status(&token, "/api/v1/stores"), 200);
+
+    let o = dengta(&["token", "create", "--db", s(&db), "--role", "merchant", "--store", "S00001"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let merchant = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    assert_eq!(status(&merchant, "/api/v1/stores/S00001/months"), 200);
+    assert_eq!(status(&merchant, "/api/v1/stores/S00002/months"), 404);
+    let o = dengta(&["token", "list", "--db", s(&db)]);
+    assert!(text(&o).contains("merchant\tS00001"), "{}", text(&o));
+    let id = text(&o).lines().find(|l| l.contains("merchant")).and_then(|l| l.split('\t').next()).expect("id").to_string();
+    assert!(dengta(&["token", "revoke", &id, "--db", s(&db)]).status.success());
+    assert_eq!(status(&merchant, "/api/v1/stores/S00001/months"), 401);
+    let o = dengta(&["token", "create", "--db", s(&db), "--role", "merchant"]);
+    assert!(!o.status.success() && text(&o).contains("--store"), "{}", text(&o));
+    let _ = child.kill();
+    let _ = child.wait();
 }
