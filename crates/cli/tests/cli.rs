@@ -180,7 +180,18 @@ fn serve_scores_first_then_answers_with_tokens() {
     assert!(o.status.success(), "{}", text(&o));
     let db = dir.path().join("state.sqlite");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dengta"))
-        .args(["serve", s(&data), "--db", s(&db), "--from", "2025-01-01", "--to", "2025-02-09", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            s(&data),
+            "--db",
+            s(&db),
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2025-02-09",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -199,7 +210,13 @@ fn serve_scores_first_then_answers_with_tokens() {
     }
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let status = |t: &str, path: &str| {
-        agent.get(&format!("{base}{path}")).header("Authorization", &format!("Bearer {t}")).call().expect("call").status().as_u16()
+        agent
+            .get(&format!("{base}{path}"))
+            .header("Authorization", &format!("Bearer {t}"))
+            .call()
+            .expect("call")
+            .status()
+            .as_u16()
     };
     assert!(token.starts_with("dgt_"), "an operator token is printed");
     assert_eq!(status(&token, "/api/v1/stores"), 200);
@@ -211,7 +228,8 @@ fn serve_scores_first_then_answers_with_tokens() {
     assert_eq!(status(&merchant, "/api/v1/stores/S00002/months"), 404);
     let o = dengta(&["token", "list", "--db", s(&db)]);
     assert!(text(&o).contains("merchant\tS00001"), "{}", text(&o));
-    let id = text(&o).lines().find(|l| l.contains("merchant")).and_then(|l| l.split('\t').next()).expect("id").to_string();
+    let id =
+        text(&o).lines().find(|l| l.contains("merchant")).and_then(|l| l.split('\t').next()).expect("id").to_string();
     assert!(dengta(&["token", "revoke", &id, "--db", s(&db)]).status.success());
     assert_eq!(status(&merchant, "/api/v1/stores/S00001/months"), 401);
     let o = dengta(&["token", "create", "--db", s(&db), "--role", "merchant"]);

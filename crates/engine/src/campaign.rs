@@ -86,7 +86,13 @@ pub struct Eligibility {
 }
 
 /// Decides every store of the dataset on `date` from that day's daily rows.
-pub fn decide(stores: &[Store], rows: &[ScoreRow], book: &RuleBook, campaign: &Campaign, date: Day) -> Vec<Eligibility> {
+pub fn decide(
+    stores: &[Store],
+    rows: &[ScoreRow],
+    book: &RuleBook,
+    campaign: &Campaign,
+    date: Day,
+) -> Vec<Eligibility> {
     let mut stores: Vec<_> = stores.iter().collect();
     stores.sort_by(|a, b| a.id.cmp(&b.id));
     stores

@@ -74,7 +74,14 @@ pub async fn run_into(
     strict: bool,
 ) -> (dengta_engine::Result<run::ScoreOutcome>, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("temp dir");
-    let req = run::ScoreRequest { dataset: dataset.to_path_buf(), from, to, out: out.path().to_path_buf(), strict, extra_exemptions: Vec::new() };
+    let req = run::ScoreRequest {
+        dataset: dataset.to_path_buf(),
+        from,
+        to,
+        out: out.path().to_path_buf(),
+        strict,
+        extra_exemptions: Vec::new(),
+    };
     (run::score(&req, book, &NoProgress).await, out)
 }
 

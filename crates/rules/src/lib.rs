@@ -40,8 +40,8 @@ pub use calendar::{CN_WORKDAYS_TOML, OutsideCalendar, WorkCalendar};
 pub use curve::{Curve, Segment};
 pub use error::{Error, Result, RuleError};
 pub use evaluate::{DayScore, DefaultPassReason, DimensionOutcome, IndicatorOutcome, Verdict, WindowCounts};
-pub use whatif::{FixStep, WhatIfError, fix_first, valid_range, what_if};
 pub use rule_set::{Assessment, CategoryRule, IndicatorRule, QualityRules, RefundTier, RuleSet, Star, StarBands};
+pub use whatif::{FixStep, WhatIfError, fix_first, valid_range, what_if};
 
 /// The rule file shipped with dengta: the SPEC's defaults.
 pub const DEFAULT_RULES_TOML: &str = include_str!("../../../rules/default-1.toml");

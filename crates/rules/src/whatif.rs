@@ -181,7 +181,9 @@ mod tests {
         // A new indicator gains data: pickup 0.99 scores 5 in logistics.
         let after = what_if(&rules, &b, &[(Indicator::Pickup24hRate, ratio(99, 100))], false).expect("valid");
         assert!(after.score > b.score);
-        let err = what_if(&rules, &b, &[(Indicator::Pickup24hRate, ratio(3, 2))], false).unwrap_err();
+        let Err(err) = what_if(&rules, &b, &[(Indicator::Pickup24hRate, ratio(3, 2))], false) else {
+            panic!("a share of 1.5 is refused")
+        };
         assert!(err.to_string().contains("0 to 1"), "{err}");
     }
 
@@ -193,7 +195,11 @@ mod tests {
         let b = base(
             &rules,
             "apparel",
-            &[(Indicator::DsrItem, 42, 10), (Indicator::Pickup24hRate, 85, 100), (Indicator::RefundOnlyHours, 30 * 3_600_000, 1)],
+            &[
+                (Indicator::DsrItem, 42, 10),
+                (Indicator::Pickup24hRate, 85, 100),
+                (Indicator::RefundOnlyHours, 30 * 3_600_000, 1),
+            ],
         );
         let steps = fix_first(&rules, &b, false);
         let by = |i: Indicator| steps.iter().find(|s| s.indicator == i).expect("a step");

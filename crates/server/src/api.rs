@@ -573,7 +573,10 @@ async fn upload_rules(
         }
         let added = s.db.add_rules(&rules)?;
         let view = s.db.read(|r| rule_views(r, Some(&rules.version)))?;
-        let mut v = view.into_iter().find(|v| v.version == rules.version).ok_or_else(|| ApiError::internal("rules vanished"))?;
+        let mut v = view
+            .into_iter()
+            .find(|v| v.version == rules.version)
+            .ok_or_else(|| ApiError::internal("rules vanished"))?;
         v.added = added;
         Ok(v)
     })

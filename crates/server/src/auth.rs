@@ -46,7 +46,9 @@ impl Auth {
     pub fn require_operator(&self) -> ApiResult<()> {
         match self.role {
             Role::Operator => Ok(()),
-            Role::Merchant(_) => Err(ApiError::forbidden("this endpoint is for operators; a merchant token cannot use it")),
+            Role::Merchant(_) => {
+                Err(ApiError::forbidden("this endpoint is for operators; a merchant token cannot use it"))
+            }
         }
     }
 
@@ -81,7 +83,8 @@ pub fn create(db: &Db, role: &Role, label: &str, valid_days: Option<i64>) -> Api
         }
     }
     let token = new_token();
-    let expires = valid_days.map(|d| (chrono::Utc::now() + chrono::Duration::days(d)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    let expires =
+        valid_days.map(|d| (chrono::Utc::now() + chrono::Duration::days(d)).format("%Y-%m-%dT%H:%M:%SZ").to_string());
     let (role_text, store) = match role {
         Role::Operator => ("operator", None),
         Role::Merchant(s) => ("merchant", Some(s.as_str())),
@@ -93,7 +96,10 @@ pub fn create(db: &Db, role: &Role, label: &str, valid_days: Option<i64>) -> Api
 /// Checks a presented token.
 pub fn check(db: &Db, token: &str) -> ApiResult<Auth> {
     if !well_formed(token) {
-        return Err(ApiError::unauthorized("malformed_token", "the token is not a dengta token (dgt_ and 64 hex digits)"));
+        return Err(ApiError::unauthorized(
+            "malformed_token",
+            "the token is not a dengta token (dgt_ and 64 hex digits)",
+        ));
     }
     let record: Option<TokenRecord> = db.read(|r| r.token(&hash(token)))?;
     let Some(t) = record else {
@@ -121,9 +127,12 @@ pub fn presented(parts: &Parts) -> Option<String> {
         let text = h.to_str().unwrap_or("");
         return Some(text.strip_prefix("Bearer ").unwrap_or(text).trim().to_string());
     }
-    parts.headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
-        c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(|v| v.to_string()))
-    })
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(|v| v.to_string())))
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -137,8 +146,6 @@ impl FromRequestParts<AppState> for Auth {
             ));
         };
         let db = state.db.clone();
-        tokio::task::spawn_blocking(move || check(&db, &token))
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || check(&db, &token)).await.map_err(|e| ApiError::internal(e.to_string()))?
     }
 }

@@ -97,9 +97,17 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("refund", "预计返还", "Refund"),
     ("renewal", "续签", "Renewal"),
     ("fix_first", "优先改进什么", "What to fix first"),
-    ("fix_none", "各项指标都已处于曲线的最高分档，或没有可改进的数据。", "Every indicator with data is already at its curve's best point."),
+    (
+        "fix_none",
+        "各项指标都已处于曲线的最高分档，或没有可改进的数据。",
+        "Every indicator with data is already at its curve's best point.",
+    ),
     ("what_if", "模拟测算", "What if"),
-    ("what_if_hint", "填入假设的指标值（比率填 0–1），其余保持当天的值。", "Enter hypothetical values (shares as 0–1); the others keep the day's values."),
+    (
+        "what_if_hint",
+        "填入假设的指标值（比率填 0–1），其余保持当天的值。",
+        "Enter hypothetical values (shares as 0–1); the others keep the day's values.",
+    ),
     ("compute", "测算", "Compute"),
     ("before", "当前", "Now"),
     ("after", "测算后", "With these values"),
@@ -169,9 +177,11 @@ th,td{padding:5px 8px;border-bottom:1px solid #e6ebf0;text-align:left;vertical-a
 input[type=text]{width:90px}ol li{margin:4px 0}";
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|c| {
-        c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string))
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string)))
 }
 
 async fn page_auth(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
@@ -409,11 +419,8 @@ fn store_body(d: &StoreData, lang: Lang, q: &BTreeMap<String, String>) -> String
         let ind = Indicator::from_name(&i.name).unwrap_or(Indicator::DsrItem);
         let label = if lang.zh() { &i.label_zh } else { &i.label_en };
         let fmt = |v: Option<f64>| v.map_or("—".to_string(), |v| views::value_text(ind, v, lang.zh()));
-        let curve: Vec<String> = i
-            .curve
-            .iter()
-            .map(|[v, sc]| format!("{}→{}", views::value_text(ind, *v, lang.zh()), trim(*sc)))
-            .collect();
+        let curve: Vec<String> =
+            i.curve.iter().map(|[v, sc]| format!("{}→{}", views::value_text(ind, *v, lang.zh()), trim(*sc))).collect();
         let _ = write!(
             h,
             "<tr><td>{}<div class=\"muted\">{}</div></td><td>{}</td><td>{} / {}</td><td>{} – {}<div class=\"muted\">{} {}</div></td><td>{}</td><td>{}<div class=\"muted\">{}</div></td><td>{}</td><td>{}</td></tr>",
@@ -448,7 +455,7 @@ fn store_body(d: &StoreData, lang: Lang, q: &BTreeMap<String, String>) -> String
     for i in &e.indicators {
         let label = if lang.zh() { &i.label_zh } else { &i.label_en };
         let key = format!("v_{}", i.name);
-        let current = q.get(&key).cloned().or_else(|| i.value.map(|v| trim(v))).unwrap_or_default();
+        let current = q.get(&key).cloned().or_else(|| i.value.map(trim)).unwrap_or_default();
         let _ = write!(
             h,
             "<td><label>{}<br><input type=\"text\" name=\"{}\" value=\"{}\"></label></td>",
@@ -623,14 +630,21 @@ fn trend_svg(history: &History, lang: Lang) -> String {
             if !segment.is_empty() {
                 paths.push(std::mem::take(&mut segment));
             }
-            let _ = write!(svg, "<rect x=\"{:.1}\" y=\"{}\" width=\"3\" height=\"4\" fill=\"#9bb\"><title>{} 99</title></rect>", x(i) - 1.5, top - 8.0, p.date);
+            let _ = write!(
+                svg,
+                "<rect x=\"{:.1}\" y=\"{}\" width=\"3\" height=\"4\" fill=\"#9bb\"><title>{} 99</title></rect>",
+                x(i) - 1.5,
+                top - 8.0,
+                p.date
+            );
         }
     }
     if !segment.is_empty() {
         paths.push(segment);
     }
     for p in paths {
-        let _ = write!(svg, "<polyline fill=\"none\" stroke=\"#1f6fb5\" stroke-width=\"2\" points=\"{}\"/>", p.join(" "));
+        let _ =
+            write!(svg, "<polyline fill=\"none\" stroke=\"#1f6fb5\" stroke-width=\"2\" points=\"{}\"/>", p.join(" "));
     }
     if let (Some(first), Some(last)) = (history.points.first(), history.points.last()) {
         let _ = write!(
@@ -651,7 +665,12 @@ async fn store_picker(state: &AppState, lang: Lang) -> Response {
     let db = state.db.clone();
     let stores = tokio::task::spawn_blocking(move || db.read(|r| r.stores())).await;
     let Ok(Ok(stores)) = stores else { return error_page(lang, &ApiError::internal("reading stores")) };
-    let mut h = format!("<section><h2>{}</h2><p><a href=\"/operator?lang={}\">{}</a></p><ul>", t("pick_store", lang), lang.code(), t("operator_title", lang));
+    let mut h = format!(
+        "<section><h2>{}</h2><p><a href=\"/operator?lang={}\">{}</a></p><ul>",
+        t("pick_store", lang),
+        lang.code(),
+        t("operator_title", lang)
+    );
     for s in &stores {
         let _ = write!(
             h,
@@ -668,7 +687,11 @@ async fn store_picker(state: &AppState, lang: Lang) -> Response {
     page(lang, t("title", lang), &format!("/dashboard?lang={}", other.code()), &h).into_response()
 }
 
-async fn operator(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
+async fn operator(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let lang = Lang::of(&q);
     let who = match page_auth(&state, &headers).await {
         Ok(a) => a,
@@ -722,7 +745,9 @@ async fn operator(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
         );
     }
     h.push_str("</table></section>");
-    for (key, list, id) in [("failing_month", &o.failing_this_month, "failing"), ("renewal_risk", &o.renewal_risk, "risk")] {
+    for (key, list, id) in
+        [("failing_month", &o.failing_this_month, "failing"), ("renewal_risk", &o.renewal_risk, "risk")]
+    {
         let _ = write!(
             h,
             "<section><h2>{} ({})</h2><table id=\"{id}\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",

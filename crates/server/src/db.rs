@@ -139,7 +139,6 @@ impl Db {
         let tx = conn.transaction().map_err(|e| self.err(e))?;
         let reader = Reader { tx: &tx, db: self };
         let out = f(&reader)?;
-        drop(reader);
         tx.finish().map_err(|e| self.err(e))?;
         Ok(out)
     }
@@ -348,8 +347,7 @@ impl Db {
                 }
             }
             {
-                let mut st =
-                    tx.prepare("INSERT INTO monthly VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?;
+                let mut st = tx.prepare("INSERT INTO monthly VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?;
                 for m in &outcome.months {
                     st.execute(params![
                         id,
@@ -370,8 +368,8 @@ impl Db {
                 let mut st = tx.prepare("INSERT OR REPLACE INTO annual VALUES (?1, ?2, ?3, ?4, ?5)")?;
                 for (kind, rows) in [("settled", &outcome.annual), ("year_to_date", &outcome.year_to_date)] {
                     for a in rows {
-                        let body = serde_json::to_string(&crate::model::Settlement::from_row(a, kind))
-                            .unwrap_or_default();
+                        let body =
+                            serde_json::to_string(&crate::model::Settlement::from_row(a, kind)).unwrap_or_default();
                         st.execute(params![id, a.store_id, a.year, kind, body])?;
                     }
                 }
@@ -450,8 +448,11 @@ impl Db {
     /// Revokes a token; false when there is none with that id.
     pub fn revoke_token(&self, id: i64) -> ApiResult<bool> {
         self.write(|tx| {
-            tx.execute("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, now_text()])
-                .map(|n| n == 1)
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now_text()],
+            )
+            .map(|n| n == 1)
         })
     }
 }
@@ -468,6 +469,9 @@ pub struct ExemptionRecord {
     /// When it was ended through the API.
     pub ended_at: Option<String>,
 }
+
+/// A stored rule version: `(version, effective_from, sha256, source_name, added_at)`.
+pub type RuleVersionRow = (String, String, String, String, String);
 
 /// A stored token.
 #[derive(Clone, Debug)]
@@ -540,7 +544,13 @@ impl Reader<'_> {
                 "SELECT r.id, r.from_day, r.to_day FROM meta m JOIN runs r ON r.id = CAST(m.value AS INTEGER)
                  WHERE m.key = 'current_run'",
                 [],
-                |r| Ok(CurrentRun { id: r.get(0)?, from: parse_day(&r.get::<_, String>(1)?)?, to: parse_day(&r.get::<_, String>(2)?)? }),
+                |r| {
+                    Ok(CurrentRun {
+                        id: r.get(0)?,
+                        from: parse_day(&r.get::<_, String>(1)?)?,
+                        to: parse_day(&r.get::<_, String>(2)?)?,
+                    })
+                },
             )
             .optional()
             .map_err(|e| self.err(e))
@@ -549,7 +559,10 @@ impl Reader<'_> {
     /// The current run, or the error a caller can act on.
     pub fn require_run(&self) -> ApiResult<CurrentRun> {
         self.current_run()?.ok_or_else(|| {
-            ApiError::unavailable("no_scores_yet", "no scoring run has been loaded yet; an operator can start one with POST /api/v1/runs")
+            ApiError::unavailable(
+                "no_scores_yet",
+                "no scoring run has been loaded yet; an operator can start one with POST /api/v1/runs",
+            )
         })
     }
 
@@ -712,7 +725,7 @@ impl Reader<'_> {
     }
 
     /// Stored rule versions: `(version, effective_from, sha256, source_name, added_at)`.
-    pub fn rule_versions(&self) -> ApiResult<Vec<(String, String, String, String, String)>> {
+    pub fn rule_versions(&self) -> ApiResult<Vec<RuleVersionRow>> {
         let mut st = self
             .tx
             .prepare("SELECT version, effective_from, sha256, source_name, added_at FROM rule_versions ORDER BY effective_from")

@@ -18,7 +18,10 @@ use crate::model::*;
 /// The rule version that made a stored row.
 pub fn rules_of<'a>(book: &'a RuleBook, row: &ScoreRow) -> ApiResult<&'a RuleSet> {
     book.by_version(&row.rule_version).ok_or_else(|| {
-        ApiError::internal(format!("rule version `{}` of a stored score is not in the state database", row.rule_version))
+        ApiError::internal(format!(
+            "rule version `{}` of a stored score is not in the state database",
+            row.rule_version
+        ))
     })
 }
 
@@ -91,7 +94,10 @@ pub fn visible_store(r: &Reader<'_>, store_id: &str, visible: bool) -> ApiResult
 pub fn latest_day(r: &Reader<'_>, run: &CurrentRun, store: &str) -> ApiResult<Day> {
     let rows = r.daily(run.id, store, run.from, run.to)?;
     rows.last().map(|x| x.row.date).ok_or_else(|| {
-        ApiError::not_found("no_score", format!("store `{store}` has no score in the current run ({} to {})", run.from, run.to))
+        ApiError::not_found(
+            "no_score",
+            format!("store `{store}` has no score in the current run ({} to {})", run.from, run.to),
+        )
     })
 }
 
@@ -125,8 +131,9 @@ pub fn history(
     to: Day,
 ) -> ApiResult<History> {
     let rows = r.daily(run.id, store, from, to)?;
-    let threshold =
-        book.in_force(to).and_then(|rules| r.store(store).ok().flatten().and_then(|s| threshold(rules, &s.main_category)));
+    let threshold = book
+        .in_force(to)
+        .and_then(|rules| r.store(store).ok().flatten().and_then(|s| threshold(rules, &s.main_category)));
     Ok(History {
         store_id: store.to_string(),
         from: from.to_string(),
@@ -212,7 +219,13 @@ pub fn value_text(i: Indicator, v: f64, zh: bool) -> String {
 }
 
 /// "What to fix first", largest gain first.
-pub fn fix_first(r: &Reader<'_>, book: &RuleBook, run: &CurrentRun, store: &str, date: Day) -> ApiResult<Vec<FixStepView>> {
+pub fn fix_first(
+    r: &Reader<'_>,
+    book: &RuleBook,
+    run: &CurrentRun,
+    store: &str,
+    date: Day,
+) -> ApiResult<Vec<FixStepView>> {
     let rec = record(r, run, store, date)?;
     let (rules, s) = recompute(book, &rec)?;
     Ok(dengta_rules::fix_first(&rules, &s, rec.exempted)
@@ -364,7 +377,11 @@ pub fn overview(r: &Reader<'_>, book: &RuleBook, run: &CurrentRun) -> ApiResult<
     for s in &stores {
         let mine: Vec<&Month> = months.iter().filter(|m| m.store_id == s.id).collect();
         let Some(latest) = mine.last() else { continue };
-        let limit = rules.categories.get(&latest.category).and_then(|c| c.assessment.as_ref()).map(|a| a.max_noncompliant_months);
+        let limit = rules
+            .categories
+            .get(&latest.category)
+            .and_then(|c| c.assessment.as_ref())
+            .map(|a| a.max_noncompliant_months);
         // Months that count for renewal: every month but a provisional one.
         let noncompliant = mine.iter().filter(|m| !m.provisional && !m.compliant).count() as u32;
         let entry = StoreAtRisk {

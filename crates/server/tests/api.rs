@@ -46,7 +46,9 @@ fn score_explanation_and_history_agree() {
     assert!(pickup["denominator"].as_i64().expect("n") > 0);
     assert!(pickup["segment"].as_str().is_some());
     assert!(pickup["peer_average"].as_f64().is_some(), "peer figures beside the value: {pickup}");
-    assert!(pickup["peer_excellent"].as_f64().expect("excellent") >= pickup["peer_average"].as_f64().expect("avg") - 1e-12);
+    assert!(
+        pickup["peer_excellent"].as_f64().expect("excellent") >= pickup["peer_average"].as_f64().expect("avg") - 1e-12
+    );
 
     let history = get(&format!("/api/v1/stores/{store}/history"), &f.merchant);
     assert_eq!(history.status, 200);
@@ -100,12 +102,17 @@ fn months_settlement_eligibility_items() {
     let months = get(&format!("/api/v1/stores/{store}/months?year=2025"), &f.merchant);
     assert_eq!(months.status, 200);
     let list = months.body.as_array().expect("months");
-    assert_eq!(list.iter().map(|m| s(&m["month"])).collect::<Vec<_>>(), ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]);
+    assert_eq!(
+        list.iter().map(|m| s(&m["month"])).collect::<Vec<_>>(),
+        ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    );
     // May ends on the 31st; the run stops on the 30th, so May is provisional.
     assert_eq!(list[4]["provisional"], true);
     assert_eq!(list[4]["as_of"], "2025-05-30");
     assert_eq!(list[0]["provisional"], false);
-    assert!(get(&format!("/api/v1/stores/{store}/months?year=2024"), &f.merchant).body.as_array().expect("list").is_empty());
+    assert!(
+        get(&format!("/api/v1/stores/{store}/months?year=2024"), &f.merchant).body.as_array().expect("list").is_empty()
+    );
 
     let settlement = get(&format!("/api/v1/stores/{store}/settlement"), &f.merchant);
     assert_eq!(settlement.status, 200);
@@ -133,8 +140,13 @@ fn months_settlement_eligibility_items() {
 
     let own_items = get(&format!("/api/v1/stores/{store}/items?date=2025-05-30"), &f.merchant);
     assert_eq!(own_items.status, 200);
-    let ids: Vec<String> =
-        get("/api/v1/stores", &f.operator).body.as_array().expect("stores").iter().map(|x| s(&x["store_id"]).to_string()).collect();
+    let ids: Vec<String> = get("/api/v1/stores", &f.operator)
+        .body
+        .as_array()
+        .expect("stores")
+        .iter()
+        .map(|x| s(&x["store_id"]).to_string())
+        .collect();
     let best = ids
         .iter()
         .map(|id| get(&format!("/api/v1/stores/{id}/items?date=2025-05-30"), &f.operator).body)
@@ -184,13 +196,15 @@ fn fix_first_and_what_if_agree() {
     let unknown = post_json(&format!("/api/v1/stores/{store}/what-if"), &f.merchant, json!({"values": {"speed": 1}}));
     assert_eq!(unknown.status, 400);
     assert_eq!(unknown.body["field"], "values.speed");
-    let range = post_json(&format!("/api/v1/stores/{store}/what-if"), &f.merchant, json!({"values": {"im_reply_rate": 1.5}}));
+    let range =
+        post_json(&format!("/api/v1/stores/{store}/what-if"), &f.merchant, json!({"values": {"im_reply_rate": 1.5}}));
     assert_eq!(range.status, 400);
     assert_eq!(range.body["field"], "values.im_reply_rate");
     let bad_date =
         post_json(&format!("/api/v1/stores/{store}/what-if"), &f.merchant, json!({"date": "soon", "values": {}}));
     assert_eq!(bad_date.body["field"], "date");
-    let not_json = call("POST", &format!("/api/v1/stores/{store}/what-if"), Some(&f.merchant), Some("{"), "application/json");
+    let not_json =
+        call("POST", &format!("/api/v1/stores/{store}/what-if"), Some(&f.merchant), Some("{"), "application/json");
     assert_eq!(not_json.status, 400);
     assert_eq!(not_json.body["code"], "bad_body");
 }
@@ -264,7 +278,13 @@ fn rule_versions_are_validated_like_the_cli() {
     let f = fixture();
     let list = get("/api/v1/rules", &f.operator);
     assert!(list.body.as_array().expect("list").iter().any(|r| r["version"] == "default-1"));
-    let same = call("POST", "/api/v1/rules?name=default.toml", Some(&f.operator), Some(dengta_rules::DEFAULT_RULES_TOML), "application/toml");
+    let same = call(
+        "POST",
+        "/api/v1/rules?name=default.toml",
+        Some(&f.operator),
+        Some(dengta_rules::DEFAULT_RULES_TOML),
+        "application/toml",
+    );
     assert_eq!(same.status, 200, "already stored: {}", same.text);
     assert_eq!(same.body["added"], false);
 
@@ -284,7 +304,10 @@ fn rule_versions_are_validated_like_the_cli() {
     };
     let message = s(&invalid.body["message"]);
     assert!(message.starts_with("mine.toml:95"), "file and line: {message}");
-    assert!(cli_message.contains(message.lines().next().expect("a line")), "same words as the CLI:\n{cli_message}\n{message}");
+    assert!(
+        cli_message.contains(message.lines().next().expect("a line")),
+        "same words as the CLI:\n{cli_message}\n{message}"
+    );
 
     let future = dengta_rules::DEFAULT_RULES_TOML
         .replacen("version = \"default-1\"", "version = \"api-test-2031\"", 1)
@@ -427,7 +450,11 @@ fn authorisation_matrix() {
             let absent = call(method, &nowhere, Some(&f.merchant), body.as_deref(), ct);
             assert_eq!(theirs.status, 404, "merchant {method} {other}: {}", theirs.text);
             assert_eq!(absent.status, 404);
-            assert_eq!(theirs.text.replace(&f.other_store, "X"), absent.text.replace("NO-SUCH-STORE", "X"), "{method} {template}");
+            assert_eq!(
+                theirs.text.replace(&f.other_store, "X"),
+                absent.text.replace("NO-SUCH-STORE", "X"),
+                "{method} {template}"
+            );
             let operator_other = call(method, &other, Some(&f.operator), body.as_deref(), ct);
             assert!((200..300).contains(&operator_other.status), "operator sees every store: {}", operator_other.text);
         } else {

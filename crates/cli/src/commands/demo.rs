@@ -50,7 +50,8 @@ pub fn run(args: Args) -> Result<()> {
     println!("generated {} stores and {} orders into {}", counts.stores, counts.orders, dataset.display());
     let from = Day::from_date(start);
     let to = from.plus(args.days as i32 - 1);
-    let score_args = score::Args { dataset: dataset.clone(), from, to, out: out.clone(), rules: Vec::new(), strict: false };
+    let score_args =
+        score::Args { dataset: dataset.clone(), from, to, out: out.clone(), rules: Vec::new(), strict: false };
     let outcome = score::execute(&score_args)?;
     score::print_summary(&outcome);
 
@@ -172,7 +173,10 @@ pub fn run(args: Args) -> Result<()> {
     println!("\nloaded run {run} into {}", db.display());
     println!("merchant token for store {merchant_store}: {merchant}");
     println!("operator token:                  {operator}");
-    println!("API example: curl -H 'Authorization: Bearer {merchant}' http://{}/api/v1/stores/{merchant_store}/score", args.listen);
+    println!(
+        "API example: curl -H 'Authorization: Bearer {merchant}' http://{}/api/v1/stores/{merchant_store}/score",
+        args.listen
+    );
     if args.no_serve {
         return Ok(());
     }

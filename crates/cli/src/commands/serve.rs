@@ -72,7 +72,11 @@ pub fn run(args: Args) -> Result<()> {
         if args.to.is_none() {
             bail!("the database {} has no scoring run yet: give --from and --to for the first one", db.display());
         }
-        eprintln!("scoring {} to {} for the first run …", args.from.map_or("(to − 364 days)".into(), |d| d.to_string()), args.to.map_or(String::new(), |d| d.to_string()));
+        eprintln!(
+            "scoring {} to {} for the first run …",
+            args.from.map_or("(to − 364 days)".into(), |d| d.to_string()),
+            args.to.map_or(String::new(), |d| d.to_string())
+        );
         let (id, outcome) = jobs::run_now(&state, args.from, args.to)?;
         eprintln!("run {id}: {} daily rows, {} rejected input rows", outcome.rows.len(), outcome.rejected);
     }
@@ -87,8 +91,7 @@ pub fn run(args: Args) -> Result<()> {
 pub fn serve(state: AppState, listen: SocketAddr, login: Option<(&str, &str)>) -> Result<()> {
     let rt = runtime()?;
     rt.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
         println!("serving on http://{addr}  (API: /api/v1, OpenAPI: /openapi.json, operator page: /operator)");
         if let Some((who, token)) = login {

@@ -75,7 +75,8 @@ pub fn fixture() -> &'static Fixture {
             .collect();
         let (own_store, other_store) = (scored[0].clone(), scored[1].clone());
         let (operator, _) = auth::create(&state.db, &Role::Operator, "test operator", None).expect("token");
-        let (merchant, _) = auth::create(&state.db, &Role::Merchant(own_store.clone()), "test merchant", None).expect("token");
+        let (merchant, _) =
+            auth::create(&state.db, &Role::Merchant(own_store.clone()), "test merchant", None).expect("token");
         let (expired, _) = auth::create(&state.db, &Role::Operator, "expired", Some(-1)).expect("token");
         let (revoked, revoked_id) = auth::create(&state.db, &Role::Operator, "revoked", None).expect("token");
         assert!(state.db.revoke_token(revoked_id).expect("revoke"));
