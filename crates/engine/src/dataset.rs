@@ -125,6 +125,9 @@ pub struct EventBatches {
     pub schema: SchemaRef,
     /// The batches.
     pub batches: Vec<RecordBatch>,
+    /// The source row number (first record after the header = 1) of every row of
+    /// the batches, in order: rejects found later (ids already ingested) name it.
+    pub row_numbers: Vec<u64>,
 }
 
 /// A dataset directory, read and checked.

@@ -41,6 +41,7 @@ pub mod dataset;
 mod error;
 pub mod explain;
 pub mod gmv;
+pub mod incremental;
 pub mod output;
 pub mod partials;
 pub mod peers;

@@ -76,7 +76,7 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
                 }
                 ds.summaries.insert(table, TableSummary::default());
                 if Table::EVENTS.contains(&table) {
-                    ds.events.insert(table, EventBatches { schema: event_schema(table), batches: Vec::new() });
+                    ds.events.insert(table, EventBatches { schema: event_schema(table), batches: Vec::new(), row_numbers: Vec::new() });
                 }
             }
         }
@@ -128,6 +128,9 @@ fn read_table(
         match checker.check_row(row) {
             Ok(values) => {
                 summary.accepted += 1;
+                if !matches!(table, Table::Stores | Table::Exemptions) {
+                    checker.row_numbers.push(row_no);
+                }
                 checker.accept(values)
             }
             Err((column, reason, value)) => {
@@ -205,6 +208,7 @@ struct Checker<'a> {
     batches: Vec<RecordBatch>,
     stores: Vec<Store>,
     exemptions: Vec<Exemption>,
+    row_numbers: Vec<u64>,
 }
 
 impl<'a> Checker<'a> {
@@ -218,6 +222,7 @@ impl<'a> Checker<'a> {
             batches: Vec::new(),
             stores: Vec::new(),
             exemptions: Vec::new(),
+            row_numbers: Vec::new(),
         }
     }
 
@@ -348,7 +353,7 @@ impl<'a> Checker<'a> {
             Table::Exemptions => Output::Exemptions(self.exemptions),
             table => {
                 self.flush()?;
-                Output::Events(EventBatches { schema: event_schema(table), batches: self.batches })
+                Output::Events(EventBatches { schema: event_schema(table), batches: self.batches, row_numbers: self.row_numbers })
             }
         })
     }

@@ -7,4 +7,5 @@ mod golden;
 mod indicators;
 mod look_ahead;
 mod reader;
+mod incremental;
 mod settlement;

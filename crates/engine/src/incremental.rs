@@ -1,0 +1,700 @@
+//! Incremental ingestion: a persistent store of per-store, per-business-day
+//! partial sums (Parquet, one folder per date) to which batches of events are
+//! added, rescoring only the days whose windows a batch touched.
+//!
+//! # Layout of a store folder
+//!
+//! ```text
+//! STORE/manifest.json                    the committed state (generation N), written last
+//! STORE/meta/stores-gN.csv               the store list (SPEC §3 columns)
+//! STORE/meta/exemptions-gN.csv           the exemptions
+//! STORE/rules/VERSION.toml               the rule versions the store is scored with
+//! STORE/partials/date=D/gN.parquet       (profile, measure, store_id, sum, count) of day D
+//! STORE/ids/TABLE/date=D/gN.parquet      ids of TABLE's events created on UTC day D
+//! STORE/daily/date=D/gN.parquet          daily_scores rows of day D (SPEC §11 columns)
+//! STORE/rejects/gN.csv                   the rows batch N rejected
+//! ```
+//!
+//! # Crash safety
+//!
+//! A batch never overwrites a file the manifest names: it writes new files with its
+//! own generation number, then replaces `manifest.json` atomically (temporary file,
+//! fsync, rename, fsync of the folder). A process killed before the rename leaves
+//! the previous state; after it, the new one. Files no manifest names (leftovers
+//! of a killed run, or superseded ones) are deleted when the store is next opened.
+//!
+//! # Idempotence
+//!
+//! Every event id is recorded under the UTC day of its creation instant (`paid_at`,
+//! `created_at`, `started_at`, `requested_at`, `opened_at`, `filed_at`), which does
+//! not change when an event is re-sent. An id seen before is a duplicate: the row is
+//! reported as rejected and counts once — exactly as in a full run, where the first
+//! row with an id is kept.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, UInt8Array,
+};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt8Type};
+use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums};
+use dengta_rules::{RuleBook, RuleSet};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{self, Profile};
+use crate::daily::{self, ScoreRow};
+use crate::dataset::{Dataset, Exemption, ExemptionScope, Reject, Store, TableSummary};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::partials::DayPartials;
+use crate::progress::Progress;
+use crate::reader;
+use crate::schema::Table;
+
+const MANIFEST: &str = "manifest.json";
+
+/// The committed state of a store folder.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Batches committed so far.
+    pub generation: u64,
+    /// First day scored.
+    pub from: String,
+    /// Last day scored (the latest batch day).
+    pub horizon: String,
+    /// Rule files, relative paths.
+    pub rules: Vec<String>,
+    /// The store list file.
+    pub stores: String,
+    /// The exemptions file.
+    pub exemptions: String,
+    /// Partials file per date.
+    pub partials: BTreeMap<String, String>,
+    /// Id files per table, per UTC creation day.
+    pub ids: BTreeMap<String, BTreeMap<String, String>>,
+    /// Daily score file per date.
+    pub daily: BTreeMap<String, String>,
+    /// Reject files of the batches, oldest first.
+    pub rejects: Vec<String>,
+}
+
+/// What to ingest.
+#[derive(Clone, Debug)]
+pub struct IngestRequest {
+    /// A dataset folder with the batch's events (`stores` optional after the first
+    /// batch: the store's list is used when absent).
+    pub batch: PathBuf,
+    /// The store folder (created by the first batch).
+    pub store: PathBuf,
+    /// First day to score; only for the first batch (default: the earliest business
+    /// day the first batch's events were created on).
+    pub from: Option<Day>,
+    /// The batch's day: scores are brought up to it (default: the latest business day
+    /// an event of the batch was created on).
+    pub day: Option<Day>,
+}
+
+/// What a batch did.
+#[derive(Clone, Debug)]
+pub struct IngestOutcome {
+    /// The generation committed.
+    pub generation: u64,
+    /// Rows read, accepted and rejected per table (duplicates of earlier batches count
+    /// as rejected).
+    pub summaries: BTreeMap<Table, TableSummary>,
+    /// Rows rejected, including ids already ingested.
+    pub rejected: usize,
+    /// Of which: ids already ingested by an earlier batch.
+    pub duplicates: usize,
+    /// Dates whose partial sums changed.
+    pub days_touched: usize,
+    /// Days rescored.
+    pub days_rescored: usize,
+    /// Daily rows written.
+    pub rows_written: usize,
+    /// The store's scored range after the batch.
+    pub from: Day,
+    /// Last day scored.
+    pub horizon: Day,
+    /// Warnings.
+    pub warnings: Vec<String>,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// The instant that identifies when an event of `table` was created (never changes
+/// when the event is re-sent with later facts).
+pub fn creation_column(table: Table) -> Option<&'static str> {
+    Some(match table {
+        Table::Orders => "paid_at",
+        Table::Reviews => "created_at",
+        Table::Chats => "started_at",
+        Table::Refunds => "requested_at",
+        Table::Disputes => "opened_at",
+        Table::Complaints => "filed_at",
+        _ => return None,
+    })
+}
+
+fn id_column(table: Table) -> Option<&'static str> {
+    table.columns().iter().find(|c| c.kind == crate::schema::Kind::Id).map(|c| c.name)
+}
+
+/// Reads a store folder's manifest (`None` for a new store) after deleting every
+/// file it does not name.
+pub fn open(store: &Path) -> Result<Option<Manifest>> {
+    let path = store.join(MANIFEST);
+    let manifest = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(
+            serde_json::from_str::<Manifest>(&text)
+                .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}")))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    collect_garbage(store, manifest.as_ref())?;
+    Ok(manifest)
+}
+
+fn referenced(m: &Manifest) -> HashSet<PathBuf> {
+    let mut set: HashSet<PathBuf> = HashSet::new();
+    set.insert(PathBuf::from(&m.stores));
+    set.insert(PathBuf::from(&m.exemptions));
+    set.extend(m.rules.iter().map(PathBuf::from));
+    set.extend(m.partials.values().map(PathBuf::from));
+    set.extend(m.daily.values().map(PathBuf::from));
+    set.extend(m.rejects.iter().map(PathBuf::from));
+    for days in m.ids.values() {
+        set.extend(days.values().map(PathBuf::from));
+    }
+    set
+}
+
+fn collect_garbage(store: &Path, manifest: Option<&Manifest>) -> Result<()> {
+    let keep = manifest.map(referenced).unwrap_or_default();
+    for dir in ["meta", "rules", "partials", "ids", "daily", "rejects"] {
+        let root = store.join(dir);
+        if !root.is_dir() {
+            continue;
+        }
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+                let path = entry.map_err(|e| Error::io(&d, e))?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let rel = path.strip_prefix(store).map(Path::to_path_buf).unwrap_or_default();
+                if !keep.contains(&rel) {
+                    std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                }
+            }
+        }
+    }
+    let stray = store.join(format!("{MANIFEST}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_file(stray);
+    Ok(())
+}
+
+/// The rule book of a store.
+pub fn rule_book(store: &Path, m: &Manifest) -> Result<RuleBook> {
+    let versions = m.rules.iter().map(|r| RuleSet::load(&store.join(r))).collect::<dengta_rules::Result<Vec<_>>>()?;
+    Ok(RuleBook::new(versions)?)
+}
+
+fn utc_day(ms: i64) -> Day {
+    Day(ms.div_euclid(MS_PER_DAY) as i32)
+}
+
+fn read_ids(path: &Path) -> Result<HashSet<String>> {
+    let mut set = HashSet::new();
+    for b in read_parquet(path)? {
+        let ids = b.column(0).as_string::<i32>();
+        set.extend(ids.iter().flatten().map(str::to_string));
+    }
+    Ok(set)
+}
+
+fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::input(path, e.to_string()))?
+        .build()
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::input(path, e.to_string()))
+}
+
+/// Ingests one batch into a store folder and rescores the days it touches.
+pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn Progress) -> Result<IngestOutcome> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&req.store).map_err(|e| Error::io(&req.store, e))?;
+    let previous = open(&req.store)?;
+    let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
+    let g = format!("g{generation}");
+
+    // Read the batch, with the store's list when the batch has none.
+    let overlay;
+    let batch_dir = match &previous {
+        Some(m) if !has_table(&req.batch, "stores") => {
+            overlay = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            link_tables(&req.batch, overlay.path())?;
+            std::fs::copy(req.store.join(&m.stores), overlay.path().join("stores.csv"))
+                .map_err(|e| Error::io(&m.stores, e))?;
+            if !has_table(&req.batch, "exemptions") {
+                std::fs::copy(req.store.join(&m.exemptions), overlay.path().join("exemptions.csv"))
+                    .map_err(|e| Error::io(&m.exemptions, e))?;
+            }
+            overlay.path().to_path_buf()
+        }
+        _ => req.batch.clone(),
+    };
+    let mut ds = reader::read_dataset(&batch_dir, progress)?;
+
+    let book = match &previous {
+        Some(m) => rule_book(&req.store, m)?,
+        None => first_book.clone(),
+    };
+    let mut manifest = previous.clone().unwrap_or_default();
+    manifest.generation = generation;
+
+    // Drop events already ingested, recording the new ids.
+    progress.stage("checking event ids against earlier batches", None);
+    let mut duplicates = Vec::new();
+    let mut id_writes: Vec<(String, String, PathBuf, Vec<String>)> = Vec::new();
+    for (table, events) in ds.events.iter_mut() {
+        let (Some(created), Some(id_col)) = (creation_column(*table), id_column(*table)) else { continue };
+        let mut by_day: BTreeMap<Day, Vec<(usize, usize)>> = BTreeMap::new();
+        for (bi, b) in events.batches.iter().enumerate() {
+            let ms = b.column_by_name(created).map(|c| c.as_primitive::<Int64Type>().clone());
+            let Some(ms) = ms else { continue };
+            for r in 0..b.num_rows() {
+                by_day.entry(utc_day(ms.value(r))).or_default().push((bi, r));
+            }
+        }
+        let mut keep: Vec<Vec<bool>> = events.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
+        let offsets: Vec<usize> = events
+            .batches
+            .iter()
+            .scan(0usize, |acc, b| {
+                let start = *acc;
+                *acc += b.num_rows();
+                Some(start)
+            })
+            .collect();
+        let files = manifest.ids.entry(table.name().to_string()).or_default();
+        for (day, rows) in by_day {
+            let key = day.to_string();
+            let mut seen = match files.get(&key) {
+                Some(f) => read_ids(&req.store.join(f))?,
+                None => HashSet::new(),
+            };
+            let before = seen.len();
+            for (bi, r) in rows {
+                let b = &events.batches[bi];
+                let ids = b.column_by_name(id_col).map(|c| c.as_string::<i32>().clone());
+                let Some(ids) = ids else { continue };
+                let id = ids.value(r);
+                if !seen.insert(id.to_string()) {
+                    keep[bi][r] = false;
+                    duplicates.push(Reject {
+                        table: *table,
+                        row: events.row_numbers.get(offsets[bi] + r).copied().unwrap_or(0),
+                        column: id_col.to_string(),
+                        reason: crate::cell::Reason::DuplicateId,
+                        value: id.to_string(),
+                    });
+                }
+            }
+            if seen.len() != before {
+                let rel = format!("ids/{}/date={key}/{g}.parquet", table.name());
+                let mut all: Vec<String> = seen.into_iter().collect();
+                all.sort_unstable();
+                id_writes.push((table.name().to_string(), key, PathBuf::from(rel), all));
+            }
+        }
+        let mut kept = Vec::new();
+        for (b, mask) in events.batches.iter().zip(&keep) {
+            let dropped = mask.iter().filter(|k| !**k).count();
+            kept.push(if dropped == 0 { b.clone() } else { filter_record_batch(b, &BooleanArray::from(mask.clone()))? });
+            if let Some(s) = ds.summaries.get_mut(table) {
+                s.accepted -= dropped as u64;
+                s.rejected += dropped as u64;
+            }
+        }
+        let mut rows_kept = Vec::with_capacity(events.row_numbers.len());
+        for (bi, b) in events.batches.iter().enumerate() {
+            for r in 0..b.num_rows() {
+                if keep[bi][r] {
+                    rows_kept.push(events.row_numbers.get(offsets[bi] + r).copied().unwrap_or(0));
+                }
+            }
+        }
+        events.batches = kept;
+        events.row_numbers = rows_kept;
+    }
+
+    // The range scored.
+    let rules_now = book.versions().last().ok_or_else(|| Error::InvalidRequest("the store has no rules".into()))?;
+    let batch_day = match req.day {
+        Some(d) => Some(d),
+        None => latest_creation_day(&ds, rules_now),
+    };
+    let from = match (&previous, req.from) {
+        (Some(m), Some(f)) if f.to_string() != m.from => {
+            return Err(Error::InvalidRequest(format!(
+                "--from {f}: the store already scores from {}; --from is only for the first batch",
+                m.from
+            )));
+        }
+        (Some(m), _) => parse_day(&m.from)?,
+        (None, Some(f)) => f,
+        (None, None) => earliest_creation_day(&ds, rules_now).ok_or_else(|| {
+            Error::InvalidRequest("the first batch has no events; give --from and --day".into())
+        })?,
+    };
+    let old_horizon = previous.as_ref().map(|m| parse_day(&m.horizon)).transpose()?;
+    let horizon = match (old_horizon, batch_day) {
+        (Some(h), Some(d)) => h.max(d),
+        (Some(h), None) => h,
+        (None, Some(d)) => d,
+        (None, None) => from,
+    };
+    if horizon < from {
+        return Err(Error::InvalidRequest(format!("the batch day {horizon} is before the first day scored {from}")));
+    }
+
+    // Aggregate the new events and merge them into the per-date partials.
+    progress.stage("aggregating the batch per store and day", None);
+    let profiles: Vec<Profile> = {
+        let mut v: Vec<Profile> = book.versions().iter().map(Profile::of).collect();
+        v.dedup();
+        v
+    };
+    let mut touched: BTreeMap<Day, HashMap<(String, u8, String), MeasureSums>> = BTreeMap::new();
+    for profile in &profiles {
+        let p = aggregate::aggregate(&ds, profile).await?;
+        let key = profile.key();
+        for (i, store) in ds.stores.iter().enumerate() {
+            for m in Measure::ALL {
+                for (day, sums) in p.days(i, m) {
+                    let slot = touched.entry(day).or_default().entry((key.clone(), m.code(), store.id.clone())).or_default();
+                    slot.sum += sums.sum;
+                    slot.count += sums.count;
+                }
+            }
+        }
+    }
+    let mut partial_writes = Vec::new();
+    for (day, new) in &touched {
+        let key = day.to_string();
+        let mut merged: HashMap<(String, u8, String), MeasureSums> = match manifest.partials.get(&key) {
+            Some(f) => read_partials_file(&req.store.join(f))?,
+            None => HashMap::new(),
+        };
+        for (k, v) in new {
+            let slot = merged.entry(k.clone()).or_default();
+            slot.sum += v.sum;
+            slot.count += v.count;
+        }
+        partial_writes.push((key.clone(), PathBuf::from(format!("partials/date={key}/{g}.parquet")), merged));
+    }
+
+    // Which days to rescore.
+    let max_window = book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
+    let stores_changed = previous.is_none()
+        || previous.as_ref().is_some_and(|m| {
+            read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true)
+        });
+    let mut rescore: BTreeSet<Day> = BTreeSet::new();
+    if stores_changed {
+        rescore.extend(from.through(horizon));
+    } else {
+        for t in touched.keys() {
+            let last = t.plus(max_window as i32 - 1).min(horizon);
+            if last >= from {
+                rescore.extend((*t).max(from).through(last));
+            }
+        }
+        if let Some(h) = old_horizon {
+            rescore.extend(h.plus(1).max(from).through(horizon));
+        }
+    }
+
+    // Write the new partials, ids, meta; then score and write the daily rows.
+    progress.stage("writing partials", Some(partial_writes.len() as u64));
+    for (key, rel, merged) in &partial_writes {
+        write_partials_file(&req.store.join(rel), merged)?;
+        manifest.partials.insert(key.clone(), rel.display().to_string());
+        progress.advance(1);
+    }
+    for (table, key, rel, ids) in &id_writes {
+        write_ids(&req.store.join(rel), ids)?;
+        manifest.ids.entry(table.clone()).or_default().insert(key.clone(), rel.display().to_string());
+    }
+    if previous.is_none() {
+        std::fs::create_dir_all(req.store.join("rules")).map_err(|e| Error::io(&req.store, e))?;
+        for r in book.versions() {
+            let rel = format!("rules/{}.toml", r.version);
+            output::write_atomically(&req.store.join(&rel), |w| {
+                w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&rel, e))
+            })?;
+            manifest.rules.push(rel);
+        }
+    }
+    if stores_changed {
+        let (s, e) = (format!("meta/stores-{g}.csv"), format!("meta/exemptions-{g}.csv"));
+        write_meta(&req.store, &s, &e, &ds.stores, &ds.exemptions)?;
+        manifest.stores = s;
+        manifest.exemptions = e;
+    }
+    manifest.from = from.to_string();
+    manifest.horizon = horizon.to_string();
+
+    let mut rows_written = 0;
+    let mut warnings = ds.warnings.clone();
+    if let (Some(first), Some(last)) = (rescore.first().copied(), rescore.last().copied()) {
+        progress.stage("scoring the days the batch touched", None);
+        let partials = load_partials(&req.store, &manifest, &ds.stores, &profiles, first.plus(1 - max_window as i32), last)?;
+        let (rows, w) = daily::score_range(&ds, &book, &partials, first, last, progress)?;
+        warnings.extend(w);
+        let mut by_day: BTreeMap<Day, Vec<ScoreRow>> = BTreeMap::new();
+        for r in rows.into_iter().filter(|r| rescore.contains(&r.date)) {
+            by_day.entry(r.date).or_default().push(r);
+        }
+        progress.stage("writing daily scores", Some(rescore.len() as u64));
+        for day in &rescore {
+            let key = day.to_string();
+            let rows = by_day.remove(day).unwrap_or_default();
+            rows_written += rows.len();
+            let rel = format!("daily/date={key}/{g}.parquet");
+            let path = req.store.join(&rel);
+            std::fs::create_dir_all(path.parent().unwrap_or(&req.store)).map_err(|e| Error::io(&path, e))?;
+            output::write_parquet(&path, &output::daily_batch(&rows)?)?;
+            manifest.daily.insert(key, rel);
+            progress.advance(1);
+        }
+    }
+
+    // Rejects of this batch, then the commit.
+    let mut rejects = ds.rejects.clone();
+    rejects.extend(duplicates.iter().cloned());
+    if !rejects.is_empty() {
+        let rel = format!("rejects/{g}.csv");
+        let path = req.store.join(&rel);
+        std::fs::create_dir_all(req.store.join("rejects")).map_err(|e| Error::io(&path, e))?;
+        output::write_rejects(&path, &rejects)?;
+        manifest.rejects.push(rel);
+    }
+    commit(&req.store, &manifest)?;
+    collect_garbage(&req.store, Some(&manifest))?;
+
+    Ok(IngestOutcome {
+        generation,
+        summaries: ds.summaries.clone(),
+        rejected: rejects.len(),
+        duplicates: duplicates.len(),
+        days_touched: touched.len(),
+        days_rescored: rescore.len(),
+        rows_written,
+        from,
+        horizon,
+        warnings,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn parse_day(text: &str) -> Result<Day> {
+    Day::parse(text).ok_or_else(|| Error::Internal(format!("a manifest date `{text}` is not a date")))
+}
+
+fn has_table(dir: &Path, name: &str) -> bool {
+    dir.join(format!("{name}.csv")).is_file() || dir.join(format!("{name}.parquet")).exists() || dir.join(name).is_dir()
+}
+
+fn link_tables(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let path = entry.map_err(|e| Error::io(from, e))?.path();
+        let Some(name) = path.file_name() else { continue };
+        let target = to.join(name);
+        std::os::unix::fs::symlink(std::path::absolute(&path).unwrap_or(path.clone()), &target)
+            .map_err(|e| Error::io(&target, e))?;
+    }
+    Ok(())
+}
+
+fn creation_days(ds: &Dataset, rules: &RuleSet) -> Vec<Day> {
+    let mut days = Vec::new();
+    for (table, events) in &ds.events {
+        let Some(created) = creation_column(*table) else { continue };
+        for b in &events.batches {
+            if let Some(c) = b.column_by_name(created) {
+                let ms = c.as_primitive::<Int64Type>();
+                if let (Some(lo), Some(hi)) =
+                    (datafusion::arrow::compute::min(ms), datafusion::arrow::compute::max(ms))
+                {
+                    days.push(rules.offset.business_day(lo));
+                    days.push(rules.offset.business_day(hi));
+                }
+            }
+        }
+    }
+    days
+}
+
+fn latest_creation_day(ds: &Dataset, rules: &RuleSet) -> Option<Day> {
+    creation_days(ds, rules).into_iter().max()
+}
+
+fn earliest_creation_day(ds: &Dataset, rules: &RuleSet) -> Option<Day> {
+    creation_days(ds, rules).into_iter().min()
+}
+
+fn partials_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
+        Field::new("profile", DataType::Utf8, false),
+        Field::new("measure", DataType::UInt8, false),
+        Field::new("store_id", DataType::Utf8, false),
+        Field::new("sum", DataType::Int64, false),
+        Field::new("count", DataType::Int64, false),
+    ]))
+}
+
+fn write_partials_file(path: &Path, rows: &HashMap<(String, u8, String), MeasureSums>) -> Result<()> {
+    let mut keys: Vec<&(String, u8, String)> = rows.keys().collect();
+    keys.sort();
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(keys.iter().map(|k| k.0.as_str()))),
+        Arc::new(UInt8Array::from_iter_values(keys.iter().map(|k| k.1))),
+        Arc::new(StringArray::from_iter_values(keys.iter().map(|k| k.2.as_str()))),
+        Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| rows[*k].sum))),
+        Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| rows[*k].count))),
+    ];
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
+    output::write_parquet(path, &RecordBatch::try_new(partials_schema(), cols)?)
+}
+
+fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), MeasureSums>> {
+    let mut out = HashMap::new();
+    for b in read_parquet(path)? {
+        let (p, m, s) = (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<UInt8Type>(), b.column(2).as_string::<i32>());
+        let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+        for i in 0..b.num_rows() {
+            out.insert(
+                (p.value(i).to_string(), m.value(i), s.value(i).to_string()),
+                MeasureSums { sum: sum.value(i), count: count.value(i) },
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn write_ids(path: &Path, ids: &[String]) -> Result<()> {
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from_iter_values(ids.iter()))])?;
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
+    output::write_parquet(path, &batch)
+}
+
+/// The window index of `first..=last` for the given stores, per profile.
+fn load_partials(
+    store: &Path,
+    m: &Manifest,
+    stores: &[Store],
+    profiles: &[Profile],
+    first: Day,
+    last: Day,
+) -> Result<HashMap<Profile, DayPartials>> {
+    let index: HashMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let mut out: HashMap<Profile, DayPartials> =
+        profiles.iter().map(|p| (*p, DayPartials::new(stores.len()))).collect();
+    let by_key: HashMap<String, Profile> = profiles.iter().map(|p| (p.key(), *p)).collect();
+    for day in first.through(last) {
+        let Some(f) = m.partials.get(&day.to_string()) else { continue };
+        for ((p, code, s), sums) in read_partials_file(&store.join(f))? {
+            let (Some(profile), Some(i), Some(measure)) = (by_key.get(&p), index.get(s.as_str()), Measure::from_code(code))
+            else {
+                continue;
+            };
+            if let Some(dp) = out.get_mut(profile) {
+                dp.add(*i, measure, day, sums);
+            }
+        }
+    }
+    for dp in out.values_mut() {
+        dp.seal();
+    }
+    Ok(out)
+}
+
+fn write_meta(store: &Path, stores_rel: &str, ex_rel: &str, stores: &[Store], exemptions: &[Exemption]) -> Result<()> {
+    std::fs::create_dir_all(store.join("meta")).map_err(|e| Error::io(store, e))?;
+    let path = store.join(stores_rel);
+    output::write_atomically(&path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let err = |e: csv::Error| Error::Internal(format!("{}: {e}", path.display()));
+        csv.write_record(["store_id", "name", "main_category", "opened_on", "closed_on", "onboarded", "removed_for_violation"])
+            .map_err(err)?;
+        for s in stores {
+            csv.write_record([
+                s.id.clone(),
+                s.name.clone(),
+                s.main_category.clone(),
+                s.opened_on.to_string(),
+                s.closed_on.map(|d| d.to_string()).unwrap_or_default(),
+                s.onboarded.to_string(),
+                s.removed_for_violation.to_string(),
+            ])
+            .map_err(err)?;
+        }
+        csv.flush().map_err(|e| Error::io(&path, e))
+    })?;
+    let path = store.join(ex_rel);
+    output::write_atomically(&path, |w| {
+        let mut csv = csv::Writer::from_writer(w);
+        let err = |e: csv::Error| Error::Internal(format!("{}: {e}", path.display()));
+        csv.write_record(["scope", "target", "from", "to", "reason"]).map_err(err)?;
+        for e in exemptions {
+            let (scope, target) = match &e.scope {
+                ExemptionScope::All => ("all", String::new()),
+                ExemptionScope::Category(c) => ("category", c.clone()),
+                ExemptionScope::Store(s) => ("store", s.clone()),
+            };
+            csv.write_record([scope.to_string(), target, e.from.to_string(), e.to.to_string(), e.reason.clone()])
+                .map_err(err)?;
+        }
+        csv.flush().map_err(|e| Error::io(&path, e))
+    })
+}
+
+fn read_meta(store: &Path, m: &Manifest) -> Result<(Vec<Store>, Vec<Exemption>)> {
+    let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    std::fs::copy(store.join(&m.stores), dir.path().join("stores.csv")).map_err(|e| Error::io(&m.stores, e))?;
+    std::fs::copy(store.join(&m.exemptions), dir.path().join("exemptions.csv")).map_err(|e| Error::io(&m.exemptions, e))?;
+    let ds = reader::read_dataset(dir.path(), &crate::progress::NoProgress)?;
+    Ok((ds.stores, ds.exemptions))
+}
+
+fn commit(store: &Path, m: &Manifest) -> Result<()> {
+    let path = store.join(MANIFEST);
+    output::write_atomically(&path, |w| {
+        serde_json::to_writer_pretty(&mut *w, m).map_err(|e| Error::Internal(e.to_string()))?;
+        w.write_all(b"\n").map_err(|e| Error::io(&path, e))
+    })?;
+    // The rename is durable once the folder is synced.
+    if let Ok(d) = std::fs::File::open(store) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Every daily row the store holds, as Arrow batches (ordered by date).
+pub fn daily_batches(store: &Path) -> Result<Vec<RecordBatch>> {
+    let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
+    m.daily.values().map(|f| read_parquet(&store.join(f))).collect::<Result<Vec<_>>>().map(|v| v.concat())
+}

@@ -1,0 +1,191 @@
+//! Incremental ingestion equals a full recompute: generated data split into daily
+//! batches, with late events (arriving up to 20 days after their day), events sent
+//! twice, batches without the store list, and a batch ingested twice.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use dengta_engine::incremental::{self, IngestRequest};
+use dengta_engine::{NoProgress, run};
+use dengta_model::Day;
+use dengta_rules::RuleBook;
+use rand::{Rng, SeedableRng};
+
+use crate::util::day;
+
+const EVENT_TABLES: [(&str, &str); 6] = [
+    ("orders", "paid_at"),
+    ("reviews", "created_at"),
+    ("chats", "started_at"),
+    ("refunds", "requested_at"),
+    ("disputes", "opened_at"),
+    ("complaints", "filed_at"),
+];
+
+/// The business day (+08:00) of an RFC 3339 or epoch-ms instant.
+fn business_day(text: &str) -> Option<Day> {
+    let ms = if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        text.parse::<i64>().ok()?
+    } else {
+        chrono::DateTime::parse_from_rfc3339(text).ok()?.timestamp_millis()
+    };
+    Some(Day((ms + 8 * 3_600_000).div_euclid(86_400_000) as i32))
+}
+
+/// Rows of a table as (header, records).
+fn read_csv(path: &Path) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let mut r = csv::Reader::from_path(path).expect("read generated table");
+    let header = r.headers().expect("header").clone();
+    (header, r.records().map(|x| x.expect("record")).collect())
+}
+
+fn write_csv(path: &Path, header: &csv::StringRecord, rows: &[csv::StringRecord]) {
+    let mut w = csv::Writer::from_path(path).expect("write batch table");
+    w.write_record(header).expect("header");
+    for r in rows {
+        w.write_record(r).expect("row");
+    }
+    w.flush().expect("flush");
+}
+
+/// Sorted text rows of daily-score batches, for exact comparison.
+fn rows_text(batches: &[datafusion::arrow::array::RecordBatch]) -> Vec<String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let mut out = Vec::new();
+    for b in batches {
+        let formatters: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()).expect("formatter"))
+            .collect();
+        for i in 0..b.num_rows() {
+            out.push(formatters.iter().map(|f| f.value(i).to_string()).collect::<Vec<_>>().join(","));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_parquet(path: &Path) -> Vec<datafusion::arrow::array::RecordBatch> {
+    let file = std::fs::File::open(path).expect("open parquet");
+    datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("parquet")
+        .build()
+        .expect("reader")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("batches")
+}
+
+#[test]
+fn random_batches_with_late_and_duplicated_events_equal_a_full_recompute() {
+    let work = tempfile::tempdir().expect("temp");
+    let full = work.path().join("full");
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
+    let days = 45;
+    let params = dengta_synth::Params { stores: 14, days, start, seed: 11, orders_per_day: 5.0, ..Default::default() };
+    dengta_synth::generate(&params, &full).expect("generate");
+    let first = Day::from_date(start);
+    let last = first.plus(days as i32 - 1);
+
+    // Split every event table by creation day; some events arrive late, some twice.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut batches: BTreeMap<Day, BTreeMap<&str, Vec<csv::StringRecord>>> = BTreeMap::new();
+    let mut headers = BTreeMap::new();
+    let (mut late, mut twice, mut same_batch) = (0, 0, 0);
+    for (table, created) in EVENT_TABLES {
+        let path = full.join(format!("{table}.csv"));
+        if !path.is_file() {
+            continue;
+        }
+        let (header, rows) = read_csv(&path);
+        let col = header.iter().position(|h| h == created).expect("creation column");
+        for row in rows {
+            let d = business_day(&row[col]).unwrap_or(first).clamp(first, last);
+            let mut target = d;
+            if rng.random_bool(0.1) {
+                target = d.plus(rng.random_range(1..=20)).min(last);
+                late += 1;
+            }
+            batches.entry(target).or_default().entry(table).or_default().push(row.clone());
+            if rng.random_bool(0.05) {
+                let again = target.plus(rng.random_range(0..=10)).min(last);
+                batches.entry(again).or_default().entry(table).or_default().push(row);
+                twice += 1;
+                same_batch += usize::from(again == target);
+            }
+        }
+        headers.insert(table, header);
+    }
+    assert!(late > 50 && twice > 20, "the split has late ({late}) and repeated ({twice}) events");
+
+    let store = work.path().join("store");
+    let book = RuleBook::default_book();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let mut duplicates = 0;
+    let mut dirs = Vec::new();
+    for (i, d) in first.through(last).enumerate() {
+        let dir = work.path().join(format!("batch-{d}"));
+        std::fs::create_dir_all(&dir).expect("batch dir");
+        // The store list and exemptions come with the first batch and every 7th.
+        if i % 7 == 0 {
+            std::fs::copy(full.join("stores.csv"), dir.join("stores.csv")).expect("stores");
+            if full.join("exemptions.csv").is_file() {
+                std::fs::copy(full.join("exemptions.csv"), dir.join("exemptions.csv")).expect("exemptions");
+            }
+        }
+        for (table, rows) in batches.get(&d).into_iter().flatten() {
+            write_csv(&dir.join(format!("{table}.csv")), &headers[table], rows);
+        }
+        let req = IngestRequest {
+            batch: dir.clone(),
+            store: store.clone(),
+            from: (i == 0).then_some(first),
+            day: Some(d),
+        };
+        let outcome = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest");
+        assert_eq!(outcome.generation, i as u64 + 1);
+        assert_eq!(outcome.horizon, d);
+        duplicates += outcome.duplicates;
+        if i > 0 && i % 7 != 0 {
+            // A day with no late events rescores the new day only (windows end at the horizon).
+            assert!(outcome.days_rescored <= 21, "{d}: {} days rescored", outcome.days_rescored);
+        }
+        dirs.push(dir);
+    }
+    // Repeats inside one batch are the reader's duplicates; across batches, the store's.
+    assert_eq!(duplicates, twice - same_batch, "every event sent twice is counted once");
+
+    // Ingesting a batch again changes no score.
+    let before = rows_text(&incremental::daily_batches(&store).expect("daily"));
+    let again = IngestRequest { batch: dirs[10].clone(), store: store.clone(), from: None, day: Some(first.plus(10)) };
+    let outcome = rt.block_on(incremental::ingest(&again, &book, &NoProgress)).expect("re-ingest");
+    assert!(outcome.duplicates > 0);
+    let accepted: u64 = outcome
+        .summaries
+        .iter()
+        .filter(|(t, _)| incremental::creation_column(**t).is_some())
+        .map(|(_, s)| s.accepted)
+        .sum();
+    assert_eq!(accepted, 0, "no event of a batch ingested twice is accepted again");
+    assert_eq!(rows_text(&incremental::daily_batches(&store).expect("daily")), before);
+
+    // The full recompute over the same days.
+    let out = work.path().join("out");
+    let req = run::ScoreRequest {
+        dataset: full.clone(),
+        from: first,
+        to: last,
+        out: out.clone(),
+        strict: false,
+        extra_exemptions: Vec::new(),
+    };
+    rt.block_on(run::score(&req, &book, &NoProgress)).expect("full run");
+    let expected = rows_text(&read_parquet(&out.join("daily_scores.parquet")));
+    assert!(expected.len() > 300);
+    let got = rows_text(&incremental::daily_batches(&store).expect("daily"));
+    assert_eq!(got.len(), expected.len());
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(g, e);
+    }
+    let _ = day("2025-03-01");
+}
