@@ -5,6 +5,7 @@ mod eligible;
 mod explain;
 mod generate;
 mod import_olist;
+mod ingest;
 mod quality;
 mod score;
 mod serve;
@@ -34,6 +35,8 @@ enum Command {
     Demo(demo::Args),
     /// Score a dataset directory: daily scores per operating store and day.
     Score(score::Args),
+    /// Add a batch of events to a persistent store and rescore only the days it touches.
+    Ingest(ingest::Args),
     /// Explain one store's score on one day from a scoring run's output.
     Explain(explain::Args),
     /// Campaign access on a day: every store, eligible or not, and why.
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Score(a) => score::run(a),
+        Command::Ingest(a) => ingest::run(a),
         Command::Explain(a) => explain::run(a),
         Command::Generate(a) => generate::run(a),
         Command::ImportOlist(a) => import_olist::run(a),

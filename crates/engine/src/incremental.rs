@@ -698,3 +698,45 @@ pub fn daily_batches(store: &Path) -> Result<Vec<RecordBatch>> {
     let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     m.daily.values().map(|f| read_parquet(&store.join(f))).collect::<Result<Vec<_>>>().map(|v| v.concat())
 }
+
+/// The store's committed content as sorted text lines (every daily row and every
+/// partial sum): two stores with the same lines score the same. Opening the store
+/// first removes the leftovers of a killed run.
+pub fn content_lines(store: &Path) -> Result<Vec<String>> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
+    let mut lines = Vec::new();
+    let files = m.daily.iter().map(|(d, f)| (format!("daily {d}"), f)).chain(m.partials.iter().map(|(d, f)| (format!("partials {d}"), f)));
+    for (prefix, f) in files {
+        for b in read_parquet(&store.join(f))? {
+            let formatters = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &FormatOptions::default()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            for i in 0..b.num_rows() {
+                let cells: Vec<String> = formatters.iter().map(|x| x.value(i).to_string()).collect();
+                lines.push(format!("{prefix} {}", cells.join(",")));
+            }
+        }
+    }
+    lines.sort();
+    Ok(lines)
+}
+
+/// Writes the store's daily scores as `daily_scores.csv` and `.parquet` in `dir`
+/// (the same columns as a scoring run's); returns the rows written.
+pub fn export_daily(store: &Path, dir: &Path) -> Result<usize> {
+    use datafusion::arrow::csv::WriterBuilder;
+    let batches = daily_batches(store)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let schema = batches.first().map_or_else(|| output::daily_batch(&[]).map(|b| b.schema()), |b| Ok(b.schema()))?;
+    let all = datafusion::arrow::compute::concat_batches(&schema, &batches)?;
+    output::write_parquet(&dir.join("daily_scores.parquet"), &all)?;
+    let path = dir.join("daily_scores.csv");
+    output::write_atomically(&path, |w| {
+        let mut writer = WriterBuilder::new().with_header(true).with_date_format("%Y-%m-%d".into()).build(w);
+        writer.write(&all).map_err(|e| Error::Internal(format!("{}: {e}", path.display())))
+    })?;
+    Ok(all.num_rows())
+}
