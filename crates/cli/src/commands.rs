@@ -1,5 +1,6 @@
 //! Subcommands.
 
+mod cluster;
 mod demo;
 mod eligible;
 mod explain;
@@ -51,6 +52,8 @@ enum Command {
     Token(serve::TokenArgs),
     /// Print the service's OpenAPI 3 document.
     Openapi(serve::OpenApiArgs),
+    /// Run a Ballista scheduler or executor (for `score --cluster`).
+    Cluster(cluster::Args),
     /// Write a realistic synthetic dataset (seeded: same command, same files).
     Generate(generate::Args),
     /// Import the real Olist marketplace dataset into a dengta dataset folder.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Settle(a) => settle::run(a),
         Command::Quality(a) => quality::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Cluster(a) => cluster::run(a),
         Command::Token(a) => serve::token(a),
         Command::Openapi(a) => serve::openapi(a),
     }

@@ -128,6 +128,23 @@ pub fn session_for(ds: &Dataset) -> Result<SessionContext> {
     Ok(ctx)
 }
 
+/// A session on a Ballista cluster (`df://HOST:PORT`) whose event tables are the
+/// dataset's checked events, staged as Parquet files under `stage` (a path every
+/// executor must reach: shared storage). The aggregation plan is the same as local.
+pub async fn cluster_session(url: &str, ds: &Dataset, stage: &std::path::Path) -> Result<SessionContext> {
+    use ballista::prelude::SessionContextExt;
+    std::fs::create_dir_all(stage).map_err(|e| crate::Error::io(stage, e))?;
+    let ctx = SessionContext::remote(url).await?;
+    for (table, events) in &ds.events {
+        let dir = std::path::absolute(stage.join(table.name())).map_err(|e| crate::Error::io(stage, e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
+        let all = datafusion::arrow::compute::concat_batches(&events.schema, &events.batches)?;
+        crate::output::write_parquet(&dir.join("part-0.parquet"), &all)?;
+        ctx.register_parquet(table.name(), dir.display().to_string(), ParquetReadOptions::default()).await?;
+    }
+    Ok(ctx)
+}
+
 /// The plan computing `(measure, store, day, sum, count)` for every measure.
 pub async fn partials_plan(ctx: &SessionContext, profile: &Profile) -> Result<DataFrame> {
     let mut plan: Option<DataFrame> = None;

@@ -26,6 +26,8 @@
 //!     out: "out".into(),
 //!     strict: false,
 //!     extra_exemptions: Vec::new(),
+//!     daily_only: false,
+//!     cluster: None,
 //! };
 //! let outcome = run::score(&req, &dengta_rules::RuleBook::default_book(), &NoProgress).await?;
 //! println!("{} rows", outcome.rows.len());

@@ -42,6 +42,10 @@ pub struct ScoreRequest {
     /// Exemptions kept outside the dataset (the service's operator-entered ones),
     /// applied together with the dataset's own `exemptions` table.
     pub extra_exemptions: Vec<crate::dataset::Exemption>,
+    /// Only the daily scores (with partials, rejects and the manifest).
+    pub daily_only: bool,
+    /// A Ballista scheduler (`df://HOST:PORT`) to run the aggregation on.
+    pub cluster: Option<String>,
 }
 
 /// What a run did.
@@ -105,13 +109,23 @@ pub mod files {
     pub const RULES_DIR: &str = "rules";
 }
 
-/// Aggregates the dataset once per distinct rule profile.
-pub async fn aggregate_all(ds: &Dataset, book: &RuleBook) -> Result<HashMap<Profile, DayPartials>> {
+/// Aggregates the dataset once per distinct rule profile, locally or on a Ballista
+/// cluster (`df://HOST:PORT`) with the events staged as Parquet under `stage`.
+pub async fn aggregate_all(
+    ds: &Dataset,
+    book: &RuleBook,
+    cluster: Option<(&str, &Path)>,
+) -> Result<HashMap<Profile, DayPartials>> {
+    let ctx = match cluster {
+        None => aggregate::session_for(ds)?,
+        Some((url, stage)) => aggregate::cluster_session(url, ds, stage).await?,
+    };
     let mut partials = HashMap::new();
     for rules in book.versions() {
         let profile = Profile::of(rules);
         if let std::collections::hash_map::Entry::Vacant(e) = partials.entry(profile) {
-            e.insert(aggregate::aggregate(ds, &profile).await?);
+            let batches = aggregate::partials_plan(&ctx, &profile).await?.collect().await?;
+            e.insert(aggregate::partials_from_batches(ds.stores.len(), &batches)?);
         }
     }
     Ok(partials)
@@ -201,7 +215,8 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
 
     progress.stage("aggregating events per store and day", None);
     let t = Instant::now();
-    let partials = aggregate_all(&ds, book).await?;
+    let stage = req.out.join("staged");
+    let partials = aggregate_all(&ds, book, req.cluster.as_deref().map(|url| (url, stage.as_path()))).await?;
     tracing::info!(
         seconds = t.elapsed().as_secs_f64(),
         profiles = partials.len(),
@@ -219,19 +234,24 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     output::write_daily_csv(&daily_csv, &rows)?;
     output::write_parquet(&daily_parquet, &output::daily_batch(&rows)?)?;
     write_partials(&partials_path, &ds, &partials)?;
-    let months = periods::monthly(&rows, book, req.to);
-    monthly_table(&months).write(&req.out, files::MONTHLY)?;
-    let (annual, period_warnings) = settle_years(&ds, &rows, &months, book, req.from, req.to).await?;
-    annual_table(&annual).write(&req.out, files::ANNUAL)?;
-    let peers = crate::peers::peers(&rows);
-    peers_table(&peers).write(&req.out, files::PEERS)?;
-    let year_to_date = year_so_far(&ds, &rows, &months, book, req.from, req.to).await?;
-    let t_items = Instant::now();
-    let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
-    tracing::info!(seconds = t_items.elapsed().as_secs_f64(), rows = items.len(), "Computed item quality.");
-    let t_items = Instant::now();
-    crate::quality::write(&req.out, &items)?;
-    tracing::info!(seconds = t_items.elapsed().as_secs_f64(), "Wrote item quality.");
+    let (months, annual, period_warnings, peers, year_to_date, items) = if req.daily_only {
+        Default::default()
+    } else {
+        let months = periods::monthly(&rows, book, req.to);
+        monthly_table(&months).write(&req.out, files::MONTHLY)?;
+        let (annual, period_warnings) = settle_years(&ds, &rows, &months, book, req.from, req.to).await?;
+        annual_table(&annual).write(&req.out, files::ANNUAL)?;
+        let peers = crate::peers::peers(&rows);
+        peers_table(&peers).write(&req.out, files::PEERS)?;
+        let year_to_date = year_so_far(&ds, &rows, &months, book, req.from, req.to).await?;
+        let t_items = Instant::now();
+        let items = crate::quality::item_quality(&ds, book, req.from, req.to).await?;
+        tracing::info!(seconds = t_items.elapsed().as_secs_f64(), rows = items.len(), "Computed item quality.");
+        let t_items = Instant::now();
+        crate::quality::write(&req.out, &items)?;
+        tracing::info!(seconds = t_items.elapsed().as_secs_f64(), "Wrote item quality.");
+        (months, annual, period_warnings, peers, year_to_date, items)
+    };
     let rules_dir = req.out.join(files::RULES_DIR);
     std::fs::create_dir_all(&rules_dir).map_err(|e| Error::io(&rules_dir, e))?;
     for r in book.versions() {

@@ -178,6 +178,8 @@ fn random_batches_with_late_and_duplicated_events_equal_a_full_recompute() {
         out: out.clone(),
         strict: false,
         extra_exemptions: Vec::new(),
+        daily_only: false,
+        cluster: None,
     };
     rt.block_on(run::score(&req, &book, &NoProgress)).expect("full run");
     let expected = rows_text(&read_parquet(&out.join("daily_scores.parquet")));

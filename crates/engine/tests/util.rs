@@ -60,7 +60,7 @@ pub fn table(header: &str, rows: &[&str]) -> String {
 /// Reads, aggregates and scores a dataset in-process with the given rules.
 pub async fn score_with(dir: &Path, book: &RuleBook, from: Day, to: Day) -> (Dataset, Vec<ScoreRow>) {
     let ds = reader::read_dataset(dir, &NoProgress).expect("dataset reads");
-    let partials = run::aggregate_all(&ds, book).await.expect("aggregation runs");
+    let partials = run::aggregate_all(&ds, book, None).await.expect("aggregation runs");
     let (rows, _) = daily::score_range(&ds, book, &partials, from, to, &NoProgress).expect("scoring runs");
     (ds, rows)
 }
@@ -81,6 +81,8 @@ pub async fn run_into(
         out: out.path().to_path_buf(),
         strict,
         extra_exemptions: Vec::new(),
+        daily_only: false,
+        cluster: None,
     };
     (run::score(&req, book, &NoProgress).await, out)
 }

@@ -51,7 +51,16 @@ pub fn run(args: Args) -> Result<()> {
     let from = Day::from_date(start);
     let to = from.plus(args.days as i32 - 1);
     let score_args =
-        score::Args { dataset: dataset.clone(), from, to, out: out.clone(), rules: Vec::new(), strict: false };
+        score::Args {
+        dataset: dataset.clone(),
+        from,
+        to,
+        out: out.clone(),
+        rules: Vec::new(),
+        strict: false,
+        daily_only: false,
+        cluster: None,
+    };
     let outcome = score::execute(&score_args)?;
     score::print_summary(&outcome);
 
@@ -163,6 +172,8 @@ pub fn run(args: Args) -> Result<()> {
         out: out.clone(),
         strict: false,
         extra_exemptions: Vec::new(),
+        daily_only: false,
+        cluster: None,
     };
     let run = dengta_server::jobs::adopt(&state, &req, &dengta_rules::RuleBook::default_book(), &outcome)?;
     let merchant_store = sample.first().map_or_else(|| outcome.rows[0].store_id.clone(), |r| r.store_id.clone());

@@ -35,6 +35,15 @@ pub struct Args {
     /// Fail (exit code 3) when any input row is rejected.
     #[arg(long)]
     pub strict: bool,
+    /// Write only the daily scores (and partials, rejects, manifest): no monthly,
+    /// annual, item quality or peers. For benchmarks and quick checks.
+    #[arg(long)]
+    pub daily_only: bool,
+    /// Run the per-store-day aggregation on a Ballista cluster (`df://HOST:PORT` of
+    /// its scheduler). The checked events are staged as Parquet under OUT/staged/,
+    /// which every executor must be able to read at the same path (shared storage).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -53,6 +62,8 @@ pub fn execute(args: &Args) -> Result<ScoreOutcome> {
         out: args.out.clone(),
         strict: args.strict,
         extra_exemptions: Vec::new(),
+        daily_only: args.daily_only,
+        cluster: args.cluster.clone(),
     };
     let bars = Bars::new();
     let result = runtime()?.block_on(run::score(&req, &book, &bars));

@@ -41,6 +41,8 @@ pub fn run(args: Args) -> Result<()> {
         out: args.out.clone(),
         rules: args.rules.clone(),
         strict: false,
+        daily_only: false,
+        cluster: None,
     };
     let outcome = score::execute(&run_args)?;
     for w in &outcome.warnings {

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# dengta beside a DuckDB reference implementation of the same daily scores, on the
+# same files, in the same run: full-year daily scores from CSV and from Parquet,
+# one incremental day, peak memory, and a check that both agree on every score.
+#
+#   scripts/bench-duckdb.sh ORDERS          e.g. 1000000, 10000000, 50000000
+#
+# The dataset: `dengta generate` over 365 days with 8 orders per store and day on
+# average (stores = ORDERS / 2920), with proportional reviews, chats, refunds,
+# disputes and complaints. Installs Python's duckdb package (pip --user) when absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+orders=${1:-1000000}
+stores=$(( (orders + 2919) / 2920 ))
+work=${BENCH_DIR:-/tmp/dengta-bench}
+data="$work/year-$orders"
+pq="$work/year-$orders-parquet"
+mkdir -p "$work"
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }
+python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --user --quiet duckdb
+cargo build --release --bin dengta >&2
+bin=$PWD/target/release/dengta
+rules=$PWD/rules/default-1.toml
+
+[ -d "$data" ] || "$bin" generate "$data" --stores "$stores" --days 365 --seed 42 >&2
+if [ ! -d "$pq" ]; then
+  mkdir -p "$pq"
+  python3 - "$data" "$pq" <<'PY'
+import duckdb, glob, os, sys
+src, dst = sys.argv[1:]
+for f in glob.glob(src + "/*.csv"):
+    name = os.path.basename(f)[:-4]
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{f}', header=true, all_varchar=true)) TO '{dst}/{name}.parquet' (FORMAT parquet)")
+PY
+fi
+
+# One incremental day: everything created before Dec 31 as one batch (not timed),
+# then the Dec 31 batch (timed).
+inc="$work/inc-$orders"
+if [ ! -d "$inc/store" ]; then
+  rm -rf "$inc"; mkdir -p "$inc/rest" "$inc/last"
+  python3 - "$data" "$inc" <<'PY'
+import duckdb, os, sys
+src, inc = sys.argv[1:]
+created = {"orders": "paid_at", "reviews": "created_at", "chats": "started_at", "refunds": "requested_at",
+           "disputes": "opened_at", "complaints": "filed_at"}
+day = "CAST(CASE WHEN regexp_full_match({c}, '-?[0-9]+') THEN to_timestamp(CAST({c} AS BIGINT) / 1000) ELSE CAST({c} AS TIMESTAMPTZ) END AT TIME ZONE 'Asia/Shanghai' AS DATE)"
+duckdb.sql("SET TimeZone = 'UTC'")
+for t, c in created.items():
+    f = f"{src}/{t}.csv"
+    if not os.path.exists(f):
+        continue
+    rel = f"read_csv('{f}', header=true, all_varchar=true)"
+    d = day.format(c=c)
+    duckdb.sql(f"COPY (SELECT * FROM {rel} WHERE {d} < DATE '2025-12-31') TO '{inc}/rest/{t}.csv' (HEADER)")
+    duckdb.sql(f"COPY (SELECT * FROM {rel} WHERE {d} >= DATE '2025-12-31') TO '{inc}/last/{t}.csv' (HEADER)")
+for t in ("stores", "exemptions"):
+    if os.path.exists(f"{src}/{t}.csv"):
+        os.system(f"cp '{src}/{t}.csv' '{inc}/rest/{t}.csv'")
+PY
+  "$bin" ingest "$inc/rest" --into "$inc/store" --from 2025-01-01 --day 2025-12-30 >&2
+fi
+rm -rf "$inc/run"; cp -r "$inc/store" "$inc/run"
+
+measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+row() { printf '| %s | %s | %.2f s | %d MiB |\n' "$1" "$2" "$3" "$(( $4 / 1024 ))"; }
+echo "dataset: $stores stores x 365 days, $(($(wc -l <"$data/orders.csv") - 1)) orders, $(du -sh "$data" | cut -f1) CSV, $(du -sh "$pq" | cut -f1) Parquet"
+echo "| run | input | wall | peak RSS |"
+echo "|---|---|---|---|"
+read -r w m <<<"$(measure "$bin" score "$data" --from 2025-01-01 --to 2025-12-31 --out "$work/out-csv-$orders" --daily-only)"; d_csv=$w
+row "dengta score --daily-only" CSV "$w" "$m"
+read -r w m <<<"$(measure python3 scripts/duckdb_reference.py "$data" 2025-01-01 2025-12-31 "$rules" "$work/duckdb-csv-$orders.csv")"; k_csv=$w
+row "DuckDB reference" CSV "$w" "$m"
+read -r w m <<<"$(measure "$bin" score "$pq" --from 2025-01-01 --to 2025-12-31 --out "$work/out-pq-$orders" --daily-only)"; d_pq=$w
+row "dengta score --daily-only" Parquet "$w" "$m"
+read -r w m <<<"$(measure python3 scripts/duckdb_reference.py "$pq" 2025-01-01 2025-12-31 "$rules" "$work/duckdb-pq-$orders.csv" --format parquet)"; k_pq=$w
+row "DuckDB reference" Parquet "$w" "$m"
+read -r w m <<<"$(measure "$bin" ingest "$inc/last" --into "$inc/run" --day 2025-12-31)"; d_inc=$w
+row "dengta ingest (one day, Dec 31)" CSV "$w" "$m"
+python3 - "$d_csv" "$k_csv" "$d_pq" "$k_pq" "$d_inc" <<'PY'
+import sys
+d_csv, k_csv, d_pq, k_pq, d_inc = map(float, sys.argv[1:])
+print(f"\nratio dengta/DuckDB: CSV {d_csv / k_csv:.2f}, Parquet {d_pq / k_pq:.2f}; incremental day / full year (CSV): {100 * d_inc / d_csv:.2f} %")
+PY
+python3 - "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv" <<'PY'
+import csv, sys
+a = {(r["store_id"], r["date"]): (r["reason"], r["score"]) for r in csv.DictReader(open(sys.argv[1]))}
+b = {(r["store_id"], r["date"]): (r["reason"], r["score"]) for r in csv.DictReader(open(sys.argv[2]))}
+diff = [k for k in a.keys() & b.keys() if a[k][0] != b[k][0] or abs(float(a[k][1]) - float(b[k][1])) > 1e-9]
+print(f"agreement: {len(a)} dengta rows, {len(b)} DuckDB rows, {len(a.keys() ^ b.keys())} only in one, "
+      f"{len(diff)} differ" + (f" (e.g. {diff[0]}: dengta {a[diff[0]]}, DuckDB {b[diff[0]]})" if diff else ""))
+PY
