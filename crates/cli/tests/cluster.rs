@@ -56,7 +56,8 @@ fn scoring_on_a_ballista_cluster_equals_the_local_run() {
     assert!(o.status.success());
 
     let sched = free_port();
-    let _scheduler = spawn(&["cluster", "scheduler", "--bind", &format!("127.0.0.1:{sched}")], &work.path().join("scheduler.log"));
+    let _scheduler =
+        spawn(&["cluster", "scheduler", "--bind", &format!("127.0.0.1:{sched}")], &work.path().join("scheduler.log"));
     wait_port(sched);
     let mut executors = Vec::new();
     for i in 0..2 {
@@ -94,7 +95,12 @@ fn scoring_on_a_ballista_cluster_equals_the_local_run() {
             .iter()
             .map(|f| std::fs::read_to_string(work.path().join(f)).unwrap_or_default())
             .collect();
-        assert!(o.status.success(), "{}{}\n{logs}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{}{}\n{logs}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
     };
     let (local, remote) = (work.path().join("local"), work.path().join("cluster"));
     run(&local, None);

@@ -26,9 +26,14 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Splits a table's rows by the date prefix of its creation column.
 fn split(full: &Path, a: &Path, b: &Path, cut: &str) {
-    for (table, created) in
-        [("orders", "paid_at"), ("reviews", "created_at"), ("chats", "started_at"), ("refunds", "requested_at"), ("disputes", "opened_at"), ("complaints", "filed_at")]
-    {
+    for (table, created) in [
+        ("orders", "paid_at"),
+        ("reviews", "created_at"),
+        ("chats", "started_at"),
+        ("refunds", "requested_at"),
+        ("disputes", "opened_at"),
+        ("complaints", "filed_at"),
+    ] {
         let path = full.join(format!("{table}.csv"));
         if !path.is_file() {
             continue;
@@ -110,7 +115,10 @@ fn ingest_killed_at_random_moments_is_before_or_after_never_between() {
         if lines == before_lines {
             seen.0 += 1;
         } else {
-            assert!(lines == after_lines, "round {round}: killed after {wait:?}, the store is neither before nor after");
+            assert!(
+                lines == after_lines,
+                "round {round}: killed after {wait:?}, the store is neither before nor after"
+            );
             seen.1 += 1;
         }
         // The next run completes the batch (or finds it all ingested already).

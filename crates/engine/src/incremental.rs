@@ -37,9 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{
-    ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, UInt8Array,
-};
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, UInt8Array};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt8Type};
 use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums};
@@ -321,7 +319,11 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         let mut kept = Vec::new();
         for (b, mask) in events.batches.iter().zip(&keep) {
             let dropped = mask.iter().filter(|k| !**k).count();
-            kept.push(if dropped == 0 { b.clone() } else { filter_record_batch(b, &BooleanArray::from(mask.clone()))? });
+            kept.push(if dropped == 0 {
+                b.clone()
+            } else {
+                filter_record_batch(b, &BooleanArray::from(mask.clone()))?
+            });
             if let Some(s) = ds.summaries.get_mut(table) {
                 s.accepted -= dropped as u64;
                 s.rejected += dropped as u64;
@@ -354,9 +356,8 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         }
         (Some(m), _) => parse_day(&m.from)?,
         (None, Some(f)) => f,
-        (None, None) => earliest_creation_day(&ds, rules_now).ok_or_else(|| {
-            Error::InvalidRequest("the first batch has no events; give --from and --day".into())
-        })?,
+        (None, None) => earliest_creation_day(&ds, rules_now)
+            .ok_or_else(|| Error::InvalidRequest("the first batch has no events; give --from and --day".into()))?,
     };
     let old_horizon = previous.as_ref().map(|m| parse_day(&m.horizon)).transpose()?;
     let horizon = match (old_horizon, batch_day) {
@@ -383,7 +384,8 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         for (i, store) in ds.stores.iter().enumerate() {
             for m in Measure::ALL {
                 for (day, sums) in p.days(i, m) {
-                    let slot = touched.entry(day).or_default().entry((key.clone(), m.code(), store.id.clone())).or_default();
+                    let slot =
+                        touched.entry(day).or_default().entry((key.clone(), m.code(), store.id.clone())).or_default();
                     slot.sum += sums.sum;
                     slot.count += sums.count;
                 }
@@ -406,7 +408,8 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     }
 
     // Which days to rescore.
-    let max_window = book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
+    let max_window =
+        book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
     let stores_changed = previous.is_none()
         || previous.as_ref().is_some_and(|m| {
             read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true)
@@ -460,7 +463,8 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let mut warnings = ds.warnings.clone();
     if let (Some(first), Some(last)) = (rescore.first().copied(), rescore.last().copied()) {
         progress.stage("scoring the days the batch touched", None);
-        let partials = load_partials(&req.store, &manifest, &ds.stores, &profiles, first.plus(1 - max_window as i32), last)?;
+        let partials =
+            load_partials(&req.store, &manifest, &ds.stores, &profiles, first.plus(1 - max_window as i32), last)?;
         let (rows, w) = daily::score_range(&ds, &book, &partials, first, last, progress)?;
         warnings.extend(w);
         let mut by_day: BTreeMap<Day, Vec<ScoreRow>> = BTreeMap::new();
@@ -535,8 +539,7 @@ fn creation_days(ds: &Dataset, rules: &RuleSet) -> Vec<Day> {
         for b in &events.batches {
             if let Some(c) = b.column_by_name(created) {
                 let ms = c.as_primitive::<Int64Type>();
-                if let (Some(lo), Some(hi)) =
-                    (datafusion::arrow::compute::min(ms), datafusion::arrow::compute::max(ms))
+                if let (Some(lo), Some(hi)) = (datafusion::arrow::compute::min(ms), datafusion::arrow::compute::max(ms))
                 {
                     days.push(rules.offset.business_day(lo));
                     days.push(rules.offset.business_day(hi));
@@ -582,7 +585,8 @@ fn write_partials_file(path: &Path, rows: &HashMap<(String, u8, String), Measure
 fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), MeasureSums>> {
     let mut out = HashMap::new();
     for b in read_parquet(path)? {
-        let (p, m, s) = (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<UInt8Type>(), b.column(2).as_string::<i32>());
+        let (p, m, s) =
+            (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<UInt8Type>(), b.column(2).as_string::<i32>());
         let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
         for i in 0..b.num_rows() {
             out.insert(
@@ -617,7 +621,8 @@ fn load_partials(
     for day in first.through(last) {
         let Some(f) = m.partials.get(&day.to_string()) else { continue };
         for ((p, code, s), sums) in read_partials_file(&store.join(f))? {
-            let (Some(profile), Some(i), Some(measure)) = (by_key.get(&p), index.get(s.as_str()), Measure::from_code(code))
+            let (Some(profile), Some(i), Some(measure)) =
+                (by_key.get(&p), index.get(s.as_str()), Measure::from_code(code))
             else {
                 continue;
             };
@@ -638,8 +643,16 @@ fn write_meta(store: &Path, stores_rel: &str, ex_rel: &str, stores: &[Store], ex
     output::write_atomically(&path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         let err = |e: csv::Error| Error::Internal(format!("{}: {e}", path.display()));
-        csv.write_record(["store_id", "name", "main_category", "opened_on", "closed_on", "onboarded", "removed_for_violation"])
-            .map_err(err)?;
+        csv.write_record([
+            "store_id",
+            "name",
+            "main_category",
+            "opened_on",
+            "closed_on",
+            "onboarded",
+            "removed_for_violation",
+        ])
+        .map_err(err)?;
         for s in stores {
             csv.write_record([
                 s.id.clone(),
@@ -675,7 +688,8 @@ fn write_meta(store: &Path, stores_rel: &str, ex_rel: &str, stores: &[Store], ex
 fn read_meta(store: &Path, m: &Manifest) -> Result<(Vec<Store>, Vec<Exemption>)> {
     let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     std::fs::copy(store.join(&m.stores), dir.path().join("stores.csv")).map_err(|e| Error::io(&m.stores, e))?;
-    std::fs::copy(store.join(&m.exemptions), dir.path().join("exemptions.csv")).map_err(|e| Error::io(&m.exemptions, e))?;
+    std::fs::copy(store.join(&m.exemptions), dir.path().join("exemptions.csv"))
+        .map_err(|e| Error::io(&m.exemptions, e))?;
     let ds = reader::read_dataset(dir.path(), &crate::progress::NoProgress)?;
     Ok((ds.stores, ds.exemptions))
 }
@@ -706,7 +720,11 @@ pub fn content_lines(store: &Path) -> Result<Vec<String>> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     let mut lines = Vec::new();
-    let files = m.daily.iter().map(|(d, f)| (format!("daily {d}"), f)).chain(m.partials.iter().map(|(d, f)| (format!("partials {d}"), f)));
+    let files = m
+        .daily
+        .iter()
+        .map(|(d, f)| (format!("daily {d}"), f))
+        .chain(m.partials.iter().map(|(d, f)| (format!("partials {d}"), f)));
     for (prefix, f) in files {
         for b in read_parquet(&store.join(f))? {
             let formatters = b

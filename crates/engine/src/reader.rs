@@ -76,7 +76,10 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
                 }
                 ds.summaries.insert(table, TableSummary::default());
                 if Table::EVENTS.contains(&table) {
-                    ds.events.insert(table, EventBatches { schema: event_schema(table), batches: Vec::new(), row_numbers: Vec::new() });
+                    ds.events.insert(
+                        table,
+                        EventBatches { schema: event_schema(table), batches: Vec::new(), row_numbers: Vec::new() },
+                    );
                 }
             }
         }
@@ -353,7 +356,11 @@ impl<'a> Checker<'a> {
             Table::Exemptions => Output::Exemptions(self.exemptions),
             table => {
                 self.flush()?;
-                Output::Events(EventBatches { schema: event_schema(table), batches: self.batches, row_numbers: self.row_numbers })
+                Output::Events(EventBatches {
+                    schema: event_schema(table),
+                    batches: self.batches,
+                    row_numbers: self.row_numbers,
+                })
             }
         })
     }

@@ -136,12 +136,8 @@ fn random_batches_with_late_and_duplicated_events_equal_a_full_recompute() {
         for (table, rows) in batches.get(&d).into_iter().flatten() {
             write_csv(&dir.join(format!("{table}.csv")), &headers[table], rows);
         }
-        let req = IngestRequest {
-            batch: dir.clone(),
-            store: store.clone(),
-            from: (i == 0).then_some(first),
-            day: Some(d),
-        };
+        let req =
+            IngestRequest { batch: dir.clone(), store: store.clone(), from: (i == 0).then_some(first), day: Some(d) };
         let outcome = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest");
         assert_eq!(outcome.generation, i as u64 + 1);
         assert_eq!(outcome.horizon, d);

@@ -4,8 +4,8 @@ mod util;
 
 mod explain;
 mod golden;
+mod incremental;
 mod indicators;
 mod look_ahead;
 mod reader;
-mod incremental;
 mod settlement;

@@ -92,8 +92,15 @@ fn prepare(state: &AppState, from: Option<Day>, to: Option<Day>) -> ApiResult<(i
     })?;
     let (from, to) = range(state, from, to)?;
     let mut live = state.jobs.live.lock().map_err(|_| ApiError::internal("run registry poisoned"))?;
-    if let Some(running) = live.keys().next() {
-        return Err(ApiError::conflict("run_in_progress", format!("run {running} is still running; wait for it")));
+    if let Some(running) = live.keys().next().copied() {
+        // A run whose results are committed is finished even if its thread has not
+        // yet cleared its progress entry.
+        let state: Option<String> =
+            state.db.read(|r| Ok(r.runs()?.into_iter().find(|x| x.id == running).map(|x| x.state)))?;
+        if state.as_deref() == Some("running") {
+            return Err(ApiError::conflict("run_in_progress", format!("run {running} is still running; wait for it")));
+        }
+        live.remove(&running);
     }
     let book = state.db.rule_book()?;
     let exemptions = state.db.operator_exemptions()?;
@@ -104,7 +111,19 @@ fn prepare(state: &AppState, from: Option<Day>, to: Option<Day>) -> ApiResult<(i
         tx.execute("UPDATE runs SET out_dir = ?2 WHERE id = ?1", rusqlite::params![id, out.display().to_string()])
     })?;
     live.insert(id, RunProgress { stage: "starting".into(), done: 0, total: None });
-    Ok((id, ScoreRequest { dataset, from, to, out, strict: false, extra_exemptions: exemptions, daily_only: false, cluster: None }))
+    Ok((
+        id,
+        ScoreRequest {
+            dataset,
+            from,
+            to,
+            out,
+            strict: false,
+            extra_exemptions: exemptions,
+            daily_only: false,
+            cluster: None,
+        },
+    ))
 }
 
 fn execute(state: &AppState, id: i64, req: &ScoreRequest) -> ApiResult<ScoreOutcome> {

@@ -65,7 +65,8 @@ pub fn run(args: Args) -> Result<()> {
         Role::Scheduler { bind, external_host } => rt.block_on(async move {
             use ballista_scheduler::cluster::BallistaCluster;
             use ballista_scheduler::config::SchedulerConfig;
-            let mut config = SchedulerConfig { bind_host: bind.ip().to_string(), bind_port: bind.port(), ..Default::default() };
+            let mut config =
+                SchedulerConfig { bind_host: bind.ip().to_string(), bind_port: bind.port(), ..Default::default() };
             if let Some(h) = external_host {
                 config.external_host = h;
             }

@@ -50,8 +50,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("generated {} stores and {} orders into {}", counts.stores, counts.orders, dataset.display());
     let from = Day::from_date(start);
     let to = from.plus(args.days as i32 - 1);
-    let score_args =
-        score::Args {
+    let score_args = score::Args {
         dataset: dataset.clone(),
         from,
         to,
