@@ -330,10 +330,10 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             }
         }
         let mut rows_kept = Vec::with_capacity(events.row_numbers.len());
-        for (bi, b) in events.batches.iter().enumerate() {
-            for r in 0..b.num_rows() {
-                if keep[bi][r] {
-                    rows_kept.push(events.row_numbers.get(offsets[bi] + r).copied().unwrap_or(0));
+        for (mask, offset) in keep.iter().zip(&offsets) {
+            for (r, kept_row) in mask.iter().enumerate() {
+                if *kept_row {
+                    rows_kept.push(events.row_numbers.get(offset + r).copied().unwrap_or(0));
                 }
             }
         }

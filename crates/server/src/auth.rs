@@ -127,12 +127,16 @@ pub fn presented(parts: &Parts) -> Option<String> {
         let text = h.to_str().unwrap_or("");
         return Some(text.strip_prefix("Bearer ").unwrap_or(text).trim().to_string());
     }
-    parts
-        .headers
+    cookie_token(&parts.headers)
+}
+
+/// The dashboard cookie's token, if any.
+pub fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(|v| v.to_string())))
+        .find_map(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string)))
 }
 
 impl FromRequestParts<AppState> for Auth {

@@ -176,16 +176,8 @@ th,td{padding:5px 8px;border-bottom:1px solid #e6ebf0;text-align:left;vertical-a
 .cards{display:flex;gap:16px;flex-wrap:wrap}.card{flex:1;min-width:180px}.bar{background:#4a90d9;height:10px;display:inline-block}
 input[type=text]{width:90px}ol li{margin:4px 0}";
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")).map(str::to_string)))
-}
-
 async fn page_auth(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
-    let Some(token) = cookie_token(headers) else { return Err(Redirect::to("/login").into_response()) };
+    let Some(token) = auth::cookie_token(headers) else { return Err(Redirect::to("/login").into_response()) };
     let db = state.db.clone();
     match tokio::task::spawn_blocking(move || auth::check(&db, &token)).await {
         Ok(Ok(a)) => Ok(a),
