@@ -11,6 +11,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, UInt8Type, UInt32Type};
 use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::prelude::*;
 use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums, UtcOffset};
@@ -122,10 +124,31 @@ pub fn session_for(ds: &Dataset) -> Result<SessionContext> {
         SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
     let ctx = SessionContext::new_with_config(config);
     for (table, events) in &ds.events {
-        let mem = MemTable::try_new(events.schema.clone(), vec![events.batches.clone()])?;
-        ctx.register_table(table.name(), Arc::new(mem))?;
+        if events.files.is_empty() {
+            let mem = MemTable::try_new(events.schema.clone(), vec![events.batches.clone()])?;
+            ctx.register_table(table.name(), Arc::new(mem))?;
+        } else {
+            ctx.register_table(table.name(), parquet_table(events)?)?;
+        }
     }
     Ok(ctx)
+}
+
+/// A table over the Parquet files the reader spilled a table's events to, with
+/// their known schema (nothing is inferred).
+fn parquet_table(events: &crate::dataset::EventBatches) -> Result<Arc<ListingTable>> {
+    let urls = events
+        .files
+        .iter()
+        .map(|f| {
+            let path = std::path::absolute(f).map_err(|e| crate::Error::io(f, e))?;
+            Ok(ListingTableUrl::parse(path.display().to_string())?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config =
+        ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(events.schema.clone());
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// A session on a Ballista cluster (`df://HOST:PORT`) whose event tables are the
@@ -136,6 +159,14 @@ pub async fn cluster_session(url: &str, ds: &Dataset, stage: &std::path::Path) -
     std::fs::create_dir_all(stage).map_err(|e| crate::Error::io(stage, e))?;
     let ctx = SessionContext::remote(url).await?;
     for (table, events) in &ds.events {
+        if !events.files.is_empty() {
+            // Already spilled by the reader (under the same folder): register as is.
+            for f in &events.files {
+                let path = std::path::absolute(f).map_err(|e| crate::Error::io(f, e))?;
+                ctx.register_parquet(table.name(), path.display().to_string(), ParquetReadOptions::default()).await?;
+            }
+            continue;
+        }
         let dir = std::path::absolute(stage.join(table.name())).map_err(|e| crate::Error::io(stage, e))?;
         std::fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
         let all = datafusion::arrow::compute::concat_batches(&events.schema, &events.batches)?;
@@ -186,6 +217,15 @@ pub async fn aggregate(ds: &Dataset, profile: &Profile) -> Result<DayPartials> {
 pub fn partials_from_batches(stores: usize, batches: &[RecordBatch]) -> Result<DayPartials> {
     let mut partials = DayPartials::new(stores);
     for batch in batches {
+        add_partials(&mut partials, batch)?;
+    }
+    partials.seal();
+    Ok(partials)
+}
+
+/// Adds one batch of `(measure, store, day, sum, count)` rows to unsealed partials.
+pub fn add_partials(partials: &mut DayPartials, batch: &RecordBatch) -> Result<()> {
+    {
         let measure = batch.column(0).as_primitive::<UInt8Type>();
         let store = batch.column(1).as_primitive::<UInt32Type>();
         let day = batch.column(2).as_primitive::<Int32Type>();
@@ -202,6 +242,5 @@ pub fn partials_from_batches(stores: usize, batches: &[RecordBatch]) -> Result<D
             );
         }
     }
-    partials.seal();
-    Ok(partials)
+    Ok(())
 }

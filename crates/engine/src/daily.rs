@@ -155,6 +155,30 @@ pub fn score_range(
     to: Day,
     progress: &dyn Progress,
 ) -> Result<(Vec<ScoreRow>, Vec<String>)> {
+    let mut rows = Vec::new();
+    let warnings = score_range_each(ds, book, partials, from, to, progress, &mut |block| {
+        rows.extend(block);
+        Ok(())
+    })?;
+    Ok((rows, warnings))
+}
+
+/// Stores scored together (on every core) before their rows are handed on.
+const STORES_PER_BLOCK: usize = 1024;
+
+/// Scores every operating store-day in `from..=to` and hands the rows to `sink` a
+/// block of stores at a time, ordered by store id then date: memory holds one
+/// block's rows, whatever the number of stores. Returns the warnings (categories
+/// the rules do not know).
+pub fn score_range_each(
+    ds: &Dataset,
+    book: &RuleBook,
+    partials: &HashMap<Profile, DayPartials>,
+    from: Day,
+    to: Day,
+    progress: &dyn Progress,
+    sink: &mut dyn FnMut(Vec<ScoreRow>) -> Result<()>,
+) -> Result<Vec<String>> {
     for day in [from, to] {
         rules_on(book, day)?;
     }
@@ -163,33 +187,36 @@ pub fn score_range(
     progress.stage("scoring store-days", Some(order.len() as u64));
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
-    let chunk = order.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<ScoreRow>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = order
-            .chunks(chunk)
-            .map(|stores| {
-                scope.spawn(move || {
-                    let mut rows = Vec::new();
-                    for &i in stores {
-                        let store = &ds.stores[i];
-                        for day in from.through(to).filter(|d| store.operating_on(*d)) {
-                            let score = score_store_day(ds, book, partials, i, day)?;
-                            rows.push(ScoreRow::from_score(store, day, &score));
+    for block in order.chunks(STORES_PER_BLOCK) {
+        let chunk = block.len().div_ceil(threads).max(1);
+        let results: Vec<Result<Vec<ScoreRow>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = block
+                .chunks(chunk)
+                .map(|stores| {
+                    scope.spawn(move || {
+                        let mut rows = Vec::new();
+                        for &i in stores {
+                            let store = &ds.stores[i];
+                            for day in from.through(to).filter(|d| store.operating_on(*d)) {
+                                let score = score_store_day(ds, book, partials, i, day)?;
+                                rows.push(ScoreRow::from_score(store, day, &score));
+                            }
+                            progress.advance(1);
                         }
-                        progress.advance(1);
-                    }
-                    Ok(rows)
+                        Ok(rows)
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a scoring thread panicked".into()))))
-            .collect()
-    });
-    let mut rows = Vec::new();
-    for r in results {
-        rows.extend(r?);
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a scoring thread panicked".into()))))
+                .collect()
+        });
+        let mut rows = Vec::new();
+        for r in results {
+            rows.extend(r?);
+        }
+        sink(rows)?;
     }
 
     let unknown: BTreeSet<&str> = ds
@@ -199,11 +226,10 @@ pub fn score_range(
         .map(|s| s.main_category.as_str())
         .filter(|c| book.versions().iter().any(|r| !r.categories.contains_key(*c)))
         .collect();
-    let warnings = unknown
+    Ok(unknown
         .into_iter()
         .map(|c| format!("category `{c}` is not in the rules; its stores are a default pass (category_not_assessed)"))
-        .collect();
-    Ok((rows, warnings))
+        .collect())
 }
 
 /// Dimension names in output order, for column headers.

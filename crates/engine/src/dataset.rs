@@ -118,16 +118,27 @@ pub struct TableSummary {
     pub rejected: u64,
 }
 
-/// Checked event rows of one table as Arrow batches.
+/// Checked event rows of one table: Arrow batches in memory, or Parquet files the
+/// reader spilled them to (see [`crate::reader::ReadOptions::spill`]).
 #[derive(Clone, Debug)]
 pub struct EventBatches {
     /// Their schema (see [`event_schema`]).
     pub schema: SchemaRef,
-    /// The batches.
+    /// The batches held in memory (empty when spilled).
     pub batches: Vec<RecordBatch>,
     /// The source row number (first record after the header = 1) of every row of
     /// the batches, in order: rejects found later (ids already ingested) name it.
+    /// Kept only for batches held in memory.
     pub row_numbers: Vec<u64>,
+    /// Parquet files holding the checked rows, when the reader spilled them.
+    pub files: Vec<PathBuf>,
+}
+
+impl EventBatches {
+    /// No rows, held in memory.
+    pub fn empty(table: Table) -> EventBatches {
+        EventBatches { schema: event_schema(table), batches: Vec::new(), row_numbers: Vec::new(), files: Vec::new() }
+    }
 }
 
 /// A dataset directory, read and checked.

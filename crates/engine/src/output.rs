@@ -67,27 +67,93 @@ pub fn write_daily_csv(path: &Path, rows: &[ScoreRow]) -> Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", path.display()));
         w.write_record(daily_header()).map_err(io)?;
-        let mut record: Vec<String> = Vec::with_capacity(40);
-        for r in rows {
-            record.clear();
-            record.push(r.store_id.clone());
-            record.push(r.date.to_string());
-            record.push(r.rule_version.clone());
-            record.push(r.category.clone());
-            record.push(r.verdict.status().to_string());
-            record.push(r.verdict.reason().to_string());
-            record.push(r.score_text());
-            record.push(r.star.map_or_else(String::new, |s| s.to_string()));
-            record.extend(r.dims.iter().map(|d| fixed(*d)));
-            for c in &r.indicators {
-                record.push(shortest(c.value));
-                record.push(c.n.map_or_else(String::new, |n| n.to_string()));
-                record.push(fixed(c.score));
-            }
-            w.write_record(&record).map_err(io)?;
-        }
+        write_daily_records(&mut w, rows).map_err(io)?;
         w.flush().map_err(|e| Error::io(path, e))
     })
+}
+
+fn write_daily_records<W: std::io::Write>(w: &mut csv::Writer<W>, rows: &[ScoreRow]) -> csv::Result<()> {
+    let mut record: Vec<String> = Vec::with_capacity(40);
+    for r in rows {
+        record.clear();
+        record.push(r.store_id.clone());
+        record.push(r.date.to_string());
+        record.push(r.rule_version.clone());
+        record.push(r.category.clone());
+        record.push(r.verdict.status().to_string());
+        record.push(r.verdict.reason().to_string());
+        record.push(r.score_text());
+        record.push(r.star.map_or_else(String::new, |s| s.to_string()));
+        record.extend(r.dims.iter().map(|d| fixed(*d)));
+        for c in &r.indicators {
+            record.push(shortest(c.value));
+            record.push(c.n.map_or_else(String::new, |n| n.to_string()));
+            record.push(fixed(c.score));
+        }
+        w.write_record(&record)?;
+    }
+    Ok(())
+}
+
+/// Writes `daily_scores.csv` and `daily_scores.parquet` a block of rows at a time,
+/// each beside its final name until [`DailyWriter::finish`] renames both into place.
+pub struct DailyWriter {
+    csv_path: PathBuf,
+    parquet_path: PathBuf,
+    csv: csv::Writer<BufWriter<File>>,
+    parquet: ArrowWriter<BufWriter<File>>,
+    /// Rows written.
+    pub rows: usize,
+}
+
+impl DailyWriter {
+    /// Starts both files.
+    pub fn create(csv_path: &Path, parquet_path: &Path) -> Result<DailyWriter> {
+        let open = |p: &Path| -> Result<BufWriter<File>> {
+            let tmp = tmp_path(p);
+            Ok(BufWriter::new(File::create(&tmp).map_err(|e| Error::io(&tmp, e))?))
+        };
+        let mut csv = csv::Writer::from_writer(open(csv_path)?);
+        csv.write_record(daily_header()).map_err(|e| Error::Engine(format!("writing {}: {e}", csv_path.display())))?;
+        let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+        let parquet = ArrowWriter::try_new(open(parquet_path)?, daily_schema(), Some(props))?;
+        Ok(DailyWriter {
+            csv_path: csv_path.to_path_buf(),
+            parquet_path: parquet_path.to_path_buf(),
+            csv,
+            parquet,
+            rows: 0,
+        })
+    }
+
+    /// Appends rows (in output order).
+    pub fn write(&mut self, rows: &[ScoreRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        write_daily_records(&mut self.csv, rows)
+            .map_err(|e| Error::Engine(format!("writing {}: {e}", self.csv_path.display())))?;
+        self.parquet.write(&daily_batch(rows)?)?;
+        self.rows += rows.len();
+        Ok(())
+    }
+
+    /// Flushes, syncs and renames both files into place.
+    pub fn finish(self) -> Result<()> {
+        let csv_tmp = tmp_path(&self.csv_path);
+        let file = self
+            .csv
+            .into_inner()
+            .map_err(|e| Error::Engine(format!("writing {}: {e}", self.csv_path.display())))?
+            .into_inner()
+            .map_err(|e| Error::io(&csv_tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&csv_tmp, e))?;
+        let parquet_tmp = tmp_path(&self.parquet_path);
+        let file = self.parquet.into_inner()?.into_inner().map_err(|e| Error::io(&parquet_tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&parquet_tmp, e))?;
+        std::fs::rename(&csv_tmp, &self.csv_path).map_err(|e| Error::io(&self.csv_path, e))?;
+        std::fs::rename(&parquet_tmp, &self.parquet_path).map_err(|e| Error::io(&self.parquet_path, e))
+    }
 }
 
 fn daily_schema() -> SchemaRef {
@@ -181,8 +247,14 @@ pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
     })
 }
 
-/// The partials of one profile as a batch: `profile, measure, store_id, day, sum, count`.
-pub fn partials_batch(profile_key: &str, store_ids: &[String], partials: &DayPartials) -> Result<RecordBatch> {
+/// The partials of one profile for the stores at positions `stores`, as a batch:
+/// `profile, measure, store_id, day, sum, count`.
+pub fn partials_batch(
+    profile_key: &str,
+    store_ids: &[String],
+    partials: &DayPartials,
+    stores: std::ops::Range<usize>,
+) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("profile", DataType::Utf8, false),
         Field::new("measure", DataType::Utf8, false),
@@ -199,7 +271,7 @@ pub fn partials_batch(profile_key: &str, store_ids: &[String], partials: &DayPar
         Int64Builder::new(),
         Int64Builder::new(),
     );
-    for (store, id) in store_ids.iter().enumerate().take(partials.store_count()) {
+    for (store, id) in store_ids.iter().enumerate().take(partials.store_count().min(stores.end)).skip(stores.start) {
         for measure in Measure::ALL {
             for (day, sums) in partials.days(store, measure) {
                 p.append_value(profile_key);

@@ -11,21 +11,36 @@ use dengta_model::{Day, Measure, MeasureSums};
 pub(crate) struct Series {
     /// Days with events, ascending once sealed.
     days: Vec<Day>,
-    /// Per-day sums, aligned with `days`.
+    /// Per-day sums, aligned with `days`, while unsealed (sealed, they are the
+    /// differences of `prefix`, and not kept twice).
     sums: Vec<MeasureSums>,
-    /// `prefix[i]` = sum of `sums[..i]`; built by [`DayPartials::seal`].
+    /// `prefix[i]` = sum of the first `i` days' sums; built by [`DayPartials::seal`].
     prefix: Vec<MeasureSums>,
 }
 
 impl Series {
     /// Adds one day's sums (in any order; sealed later).
     pub(crate) fn push(&mut self, day: Day, sums: MeasureSums) {
+        if !self.prefix.is_empty() {
+            self.sums = self.prefix.windows(2).map(|w| w[1] - w[0]).collect();
+            self.prefix = Vec::new();
+        }
         self.days.push(day);
         self.sums.push(sums);
     }
 
+    /// Every `(day, sums)`, ascending once sealed.
+    fn entries(&self) -> impl Iterator<Item = (Day, MeasureSums)> + '_ {
+        let sealed = (!self.prefix.is_empty()).then(|| self.prefix.windows(2).map(|w| w[1] - w[0]));
+        let unsealed = sealed.is_none().then(|| self.sums.iter().copied());
+        self.days.iter().copied().zip(sealed.into_iter().flatten().chain(unsealed.into_iter().flatten()))
+    }
+
     /// Sorts by day, merges repeated days and builds the prefix sums.
     pub(crate) fn seal(&mut self) {
+        if !self.prefix.is_empty() {
+            return; // sealed already, nothing added since
+        }
         let mut pairs: Vec<(Day, MeasureSums)> = self.days.drain(..).zip(self.sums.drain(..)).collect();
         pairs.sort_by_key(|(d, _)| *d);
         let mut prefix = vec![MeasureSums::default()];
@@ -42,6 +57,9 @@ impl Series {
             }
         }
         self.prefix = prefix;
+        self.prefix.shrink_to_fit();
+        self.days.shrink_to_fit();
+        self.sums = Vec::new();
     }
 
     /// Sums over the days `first..=last`.
@@ -87,7 +105,7 @@ impl DayPartials {
     pub fn days(&self, store: usize, measure: Measure) -> impl Iterator<Item = (Day, MeasureSums)> + '_ {
         self.stores.get(store).into_iter().flat_map(move |s| {
             let series = &s[usize::from(measure.code())];
-            series.days.iter().copied().zip(series.sums.iter().copied())
+            series.entries()
         })
     }
 

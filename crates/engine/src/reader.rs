@@ -3,11 +3,14 @@
 //! column stops the run.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
 use dengta_model::Day;
 
 use crate::cell::{self, Reason, Value};
@@ -20,8 +23,24 @@ use crate::source::{self, Row};
 /// Rows per Arrow batch of checked events.
 const BATCH_ROWS: usize = 65_536;
 
-/// Reads and checks every table of a dataset directory.
+/// How a dataset is read.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Write the checked events of each table as Parquet files under this folder
+    /// (`SPILL/TABLE/part-0.parquet`) instead of holding them in memory: memory then
+    /// stays bounded by one batch per table and the id sets, whatever the size of the
+    /// dataset. Row numbers of accepted rows are not kept.
+    pub spill: Option<PathBuf>,
+}
+
+/// Reads and checks every table of a dataset directory, holding the checked events
+/// in memory.
 pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
+    read_dataset_with(dir, progress, &ReadOptions::default())
+}
+
+/// Reads and checks every table of a dataset directory.
+pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOptions) -> Result<Dataset> {
     if !dir.is_dir() {
         return Err(Error::input(
             dir,
@@ -39,7 +58,7 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
         warnings: Vec::new(),
     };
     // Stores first: every event table checks its store references against them.
-    let stores = read_table(dir, Table::Stores, &ds.store_index, progress)?.ok_or_else(|| {
+    let stores = read_table(dir, Table::Stores, &ds.store_index, progress, options)?.ok_or_else(|| {
         Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required")
     })?;
     ds.absorb(Table::Stores, stores);
@@ -58,7 +77,7 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(&table) = rest.get(i) else { break };
-                        done.push((table, read_table(dir, table, index, progress)));
+                        done.push((table, read_table(dir, table, index, progress, options)));
                     }
                     done
                 })
@@ -76,10 +95,7 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
                 }
                 ds.summaries.insert(table, TableSummary::default());
                 if Table::EVENTS.contains(&table) {
-                    ds.events.insert(
-                        table,
-                        EventBatches { schema: event_schema(table), batches: Vec::new(), row_numbers: Vec::new() },
-                    );
+                    ds.events.insert(table, EventBatches::empty(table));
                 }
             }
         }
@@ -118,9 +134,14 @@ fn read_table(
     table: Table,
     stores_by_id: &HashMap<String, u32>,
     progress: &dyn Progress,
+    options: &ReadOptions,
 ) -> Result<Option<TableRead>> {
     let Some(src) = source::locate(dir, table)? else { return Ok(None) };
-    let mut checker = Checker::new(table, stores_by_id);
+    let spill = match (&options.spill, Table::EVENTS.contains(&table)) {
+        (Some(folder), true) => Some(Spill::create(folder, table)?),
+        _ => None,
+    };
+    let mut checker = Checker::new(table, stores_by_id, spill);
     let mut summary = TableSummary { source: Some(src.path().to_path_buf()), ..TableSummary::default() };
     let mut rejects = Vec::new();
     source::for_each_row(&src, table, &mut |row_no, row| {
@@ -131,7 +152,7 @@ fn read_table(
         match checker.check_row(row) {
             Ok(values) => {
                 summary.accepted += 1;
-                if !matches!(table, Table::Stores | Table::Exemptions) {
+                if !matches!(table, Table::Stores | Table::Exemptions) && checker.spill.is_none() {
                     checker.row_numbers.push(row_no);
                 }
                 checker.accept(values)
@@ -201,11 +222,77 @@ impl ColumnBuilder {
     }
 }
 
+/// The Parquet file a table's checked events are written to.
+struct Spill {
+    path: PathBuf,
+    writer: ArrowWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Spill {
+    fn create(folder: &Path, table: Table) -> Result<Spill> {
+        let dir = folder.join(table.name());
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let path = dir.join("part-0.parquet");
+        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        // Written once, read once or twice, by this machine: fast compression, and
+        // row groups small enough to keep the writer's buffer small.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::LZ4_RAW)
+            .set_max_row_group_row_count(Some(4 * BATCH_ROWS))
+            .build();
+        let writer = ArrowWriter::try_new(std::io::BufWriter::new(file), event_schema(table), Some(props))?;
+        Ok(Spill { path, writer })
+    }
+}
+
+/// A set of ids, each kept as a 128-bit keyed hash (two independent SipHash keys)
+/// rather than as text: 16 bytes an id, whatever its length. Two distinct ids share
+/// a hash with probability about n²/2¹²⁹ (10⁻²³ for 50 million ids).
+struct IdSet {
+    keys: (std::collections::hash_map::RandomState, std::collections::hash_map::RandomState),
+    seen: HashSet<u128, std::hash::BuildHasherDefault<LowBits>>,
+}
+
+impl IdSet {
+    fn new() -> IdSet {
+        IdSet { keys: Default::default(), seen: HashSet::default() }
+    }
+
+    /// Adds `id`; `false` when it was there already.
+    fn insert(&mut self, id: &str) -> bool {
+        use std::hash::BuildHasher;
+        let hash = (u128::from(self.keys.0.hash_one(id)) << 64) | u128::from(self.keys.1.hash_one(id));
+        self.seen.insert(hash)
+    }
+}
+
+/// The hasher of already-hashed keys: their low 64 bits.
+#[derive(Default)]
+struct LowBits(u64);
+
+impl std::hash::Hasher for LowBits {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
 /// Checks the rows of one table and keeps the accepted ones.
 struct Checker<'a> {
     table: Table,
     stores_by_id: &'a HashMap<String, u32>,
-    ids: HashSet<String>,
+    ids: IdSet,
+    spill: Option<Spill>,
     builders: Vec<ColumnBuilder>,
     pending: usize,
     batches: Vec<RecordBatch>,
@@ -215,11 +302,12 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(table: Table, stores_by_id: &'a HashMap<String, u32>) -> Checker<'a> {
+    fn new(table: Table, stores_by_id: &'a HashMap<String, u32>, spill: Option<Spill>) -> Checker<'a> {
         Checker {
             table,
             stores_by_id,
-            ids: HashSet::new(),
+            ids: IdSet::new(),
+            spill,
             builders: table.columns().iter().map(|c| ColumnBuilder::for_kind(c.kind)).collect(),
             pending: 0,
             batches: Vec::new(),
@@ -271,7 +359,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(i) = columns.iter().position(|c| c.kind == Kind::Id)
             && let Value::Text(id) = &values[i]
-            && !self.ids.insert(id.clone())
+            && !self.ids.insert(id)
         {
             return Err((columns[i].name.to_string(), Reason::DuplicateId, id.clone()));
         }
@@ -345,7 +433,11 @@ impl<'a> Checker<'a> {
             return Ok(());
         }
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
-        self.batches.push(RecordBatch::try_new(event_schema(self.table), arrays)?);
+        let batch = RecordBatch::try_new(event_schema(self.table), arrays)?;
+        match &mut self.spill {
+            Some(spill) => spill.writer.write(&batch)?,
+            None => self.batches.push(batch),
+        }
         self.pending = 0;
         Ok(())
     }
@@ -356,10 +448,18 @@ impl<'a> Checker<'a> {
             Table::Exemptions => Output::Exemptions(self.exemptions),
             table => {
                 self.flush()?;
+                let files = match self.spill {
+                    Some(spill) => {
+                        spill.writer.close()?;
+                        vec![spill.path]
+                    }
+                    None => Vec::new(),
+                };
                 Output::Events(EventBatches {
                     schema: event_schema(table),
                     batches: self.batches,
                     row_numbers: self.row_numbers,
+                    files,
                 })
             }
         })

@@ -65,8 +65,10 @@ pub struct ScoreOutcome {
     pub stores_scored: usize,
     /// Days in the range.
     pub days: u32,
-    /// The daily rows written.
+    /// The daily rows written (empty for a `daily_only` run: written, not kept).
     pub rows: Vec<ScoreRow>,
+    /// How many daily rows were written.
+    pub daily_rows: usize,
     /// Monthly rows.
     pub months: Vec<MonthRow>,
     /// Annual rows of every year the range fully covers.
@@ -124,25 +126,44 @@ pub async fn aggregate_all(
     for rules in book.versions() {
         let profile = Profile::of(rules);
         if let std::collections::hash_map::Entry::Vacant(e) = partials.entry(profile) {
-            let batches = aggregate::partials_plan(&ctx, &profile).await?.collect().await?;
-            e.insert(aggregate::partials_from_batches(ds.stores.len(), &batches)?);
+            // Streamed into the window index batch by batch: the plan's output is
+            // never held whole.
+            let mut stream = aggregate::partials_plan(&ctx, &profile).await?.execute_stream().await?;
+            let mut p = DayPartials::new(ds.stores.len());
+            while let Some(batch) = futures::StreamExt::next(&mut stream).await {
+                aggregate::add_partials(&mut p, &batch?)?;
+            }
+            p.seal();
+            e.insert(p);
         }
     }
     Ok(partials)
 }
 
-/// Writes every profile's partials into one Parquet file.
+/// Writes every profile's partials into one Parquet file, a block of stores at a
+/// time (the text columns of a whole year of a large marketplace would not fit).
 fn write_partials(path: &Path, ds: &Dataset, partials: &HashMap<Profile, DayPartials>) -> Result<()> {
-    let ids: Vec<String> = ds.stores.iter().map(|s| s.id.clone()).collect();
-    let batches = partials
-        .iter()
-        .map(|(profile, p)| output::partials_batch(&profile.key(), &ids, p))
-        .collect::<Result<Vec<_>>>()?;
-    if let Some(first) = batches.first() {
-        let all = datafusion::arrow::compute::concat_batches(&first.schema(), &batches)?;
-        output::write_parquet(path, &all)?;
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::basic::{Compression, ZstdLevel};
+    use datafusion::parquet::file::properties::WriterProperties;
+    const STORES_PER_BATCH: usize = 4096;
+    if partials.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let ids: Vec<String> = ds.stores.iter().map(|s| s.id.clone()).collect();
+    output::write_atomically(path, |out| {
+        let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+        let schema = output::partials_batch("", &ids, &DayPartials::new(0), 0..0)?.schema();
+        let mut writer = ArrowWriter::try_new(out, schema, Some(props))?;
+        for (profile, p) in partials {
+            let key = profile.key();
+            for first in (0..ids.len().max(1)).step_by(STORES_PER_BATCH) {
+                writer.write(&output::partials_batch(&key, &ids, p, first..first + STORES_PER_BATCH)?)?;
+            }
+        }
+        writer.close()?;
+        Ok(())
+    })
 }
 
 /// Settles every year that `from..=to` fully covers (SPEC §6–§7), with the rule
@@ -200,7 +221,11 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     std::fs::create_dir_all(&req.out).map_err(|e| Error::io(&req.out, e))?;
 
     let t = Instant::now();
-    let mut ds = reader::read_dataset(&req.dataset, progress)?;
+    // Checked events go to Parquet under OUT/staged (not memory), where the local
+    // session and a Ballista cluster both read them; removed when the run ends.
+    let stage = req.out.join("staged");
+    let options = reader::ReadOptions { spill: Some(stage.clone()) };
+    let mut ds = reader::read_dataset_with(&req.dataset, progress, &options)?;
     ds.exemptions.extend(req.extra_exemptions.iter().cloned());
     tracing::info!(seconds = t.elapsed().as_secs_f64(), rejects = ds.rejects.len(), "Read and checked the dataset.");
     let rejects_path = req.out.join(files::REJECTS);
@@ -215,24 +240,37 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
 
     progress.stage("aggregating events per store and day", None);
     let t = Instant::now();
-    let stage = req.out.join("staged");
     let partials = aggregate_all(&ds, book, req.cluster.as_deref().map(|url| (url, stage.as_path()))).await?;
     tracing::info!(
         seconds = t.elapsed().as_secs_f64(),
         profiles = partials.len(),
         "Aggregated events per store and day."
     );
+    // Daily rows are written as they are scored, a block of stores at a time; a
+    // --daily-only run does not keep them (its memory does not grow with the rows).
     let t = Instant::now();
-    let (rows, score_warnings) = daily::score_range(&ds, book, &partials, req.from, req.to, progress)?;
-    tracing::info!(seconds = t.elapsed().as_secs_f64(), rows = rows.len(), "Scored store-days.");
+    let daily_csv = req.out.join(files::DAILY_CSV);
+    let daily_parquet = req.out.join(files::DAILY_PARQUET);
+    let mut writer = output::DailyWriter::create(&daily_csv, &daily_parquet)?;
+    let mut rows = Vec::new();
+    let mut stores_scored = 0;
+    let score_warnings = daily::score_range_each(&ds, book, &partials, req.from, req.to, progress, &mut |block| {
+        writer.write(&block)?;
+        // Rows come ordered by store: count the changes of store.
+        stores_scored +=
+            block.windows(2).filter(|w| w[0].store_id != w[1].store_id).count() + usize::from(!block.is_empty());
+        if !req.daily_only {
+            rows.extend(block);
+        }
+        Ok(())
+    })?;
+    let daily_rows = writer.rows;
+    writer.finish()?;
+    tracing::info!(seconds = t.elapsed().as_secs_f64(), rows = daily_rows, "Scored and wrote store-days.");
     let t = Instant::now();
 
     progress.stage("writing results", None);
-    let daily_csv = req.out.join(files::DAILY_CSV);
-    let daily_parquet = req.out.join(files::DAILY_PARQUET);
     let partials_path = req.out.join(files::PARTIALS);
-    output::write_daily_csv(&daily_csv, &rows)?;
-    output::write_parquet(&daily_parquet, &output::daily_batch(&rows)?)?;
     write_partials(&partials_path, &ds, &partials)?;
     let (months, annual, period_warnings, peers, year_to_date, items) = if req.daily_only {
         Default::default()
@@ -259,15 +297,11 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         output::write_atomically(&path, |w| w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&path, e)))?;
     }
 
+    std::fs::remove_dir_all(&stage).map_err(|e| Error::io(&stage, e))?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "Wrote results.");
     let mut warnings = ds.warnings.clone();
     warnings.extend(score_warnings);
     warnings.extend(period_warnings);
-    let stores_scored = {
-        let mut ids: Vec<&str> = rows.iter().map(|r| r.store_id.as_str()).collect();
-        ids.dedup();
-        ids.len()
-    };
     let days = (req.to.0 - req.from.0 + 1) as u32;
     let seconds = started.elapsed().as_secs_f64();
     let manifest = serde_json::json!({
@@ -290,7 +324,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         "warnings": warnings,
         "stores": ds.stores.len(),
         "stores_scored": stores_scored,
-        "daily_rows": rows.len(),
+        "daily_rows": daily_rows,
         "seconds": seconds,
         "monthly_rows": months.len(),
         "annual_rows": annual.len(),
@@ -316,6 +350,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         stores_scored,
         days,
         rows,
+        daily_rows,
         months,
         annual,
         items,

@@ -91,12 +91,7 @@ pub fn print_summary(o: &ScoreOutcome) {
     println!("{t}");
     println!(
         "scored {} store-days: {} of {} stores over {} days, {} rows rejected, in {:.1} s",
-        o.rows.len(),
-        o.stores_scored,
-        o.stores,
-        o.days,
-        o.rejected,
-        o.seconds
+        o.daily_rows, o.stores_scored, o.stores, o.days, o.rejected, o.seconds
     );
     for f in &o.files {
         println!("  wrote {}", f.display());
