@@ -5,13 +5,13 @@
 #
 #   scripts/bench-duckdb.sh ORDERS          e.g. 1000000, 10000000, 50000000
 #
-# The dataset: `dengta generate` over 365 days with 8 orders per store and day on
-# average (stores = ORDERS / 2920), with proportional reviews, chats, refunds,
+# The dataset: `dengta generate` over 365 days with about 12.3 orders per store and day on
+# average (stores = ORDERS / 4496), with proportional reviews, chats, refunds,
 # disputes and complaints. Installs Python's duckdb package (pip --user) when absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 orders=${1:-1000000}
-stores=$(( (orders + 2919) / 2920 ))
+stores=$(( (orders + 4495) / 4496 ))
 work=${BENCH_DIR:-/tmp/dengta-bench}
 data="$work/year-$orders"
 pq="$work/year-$orders-parquet"

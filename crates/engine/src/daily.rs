@@ -6,7 +6,6 @@ use std::collections::{BTreeSet, HashMap};
 use dengta_model::exact;
 use dengta_model::{Day, Dimension, Indicator, Term};
 use dengta_rules::{DayScore, RuleBook, RuleSet, Star, Verdict, WindowCounts};
-use num_traits::ToPrimitive;
 
 use crate::aggregate::Profile;
 use crate::dataset::{Dataset, Store};
@@ -60,7 +59,7 @@ impl ScoreRow {
     }
 
     fn from_score(store: &Store, date: Day, s: &DayScore) -> ScoreRow {
-        let cents = (&s.score * exact::int(100)).to_integer().to_i64().unwrap_or(i64::MAX);
+        let cents = (&s.score * exact::int(100)).trunc_i64().unwrap_or(i64::MAX);
         let mut indicators = [IndicatorColumns::default(); 8];
         for o in &s.indicators {
             indicators[o.indicator.index()] = IndicatorColumns {

@@ -8,7 +8,6 @@ use chrono::{Datelike, NaiveDate};
 use dengta_model::Day;
 use dengta_model::exact::{self, Exact};
 use dengta_rules::{RuleBook, Verdict};
-use num_traits::{ToPrimitive, Zero};
 
 use crate::daily::ScoreRow;
 use crate::dataset::{Dataset, Store};
@@ -182,7 +181,7 @@ pub fn yuan(fen: i64) -> String {
 }
 
 fn to_fen(value: &Exact) -> i64 {
-    exact::round_half_away(&(value * exact::int(100)), 0).to_integer().to_i64().unwrap_or(i64::MAX)
+    exact::round_half_away(&(value * exact::int(100)), 0).trunc_i64().unwrap_or(i64::MAX)
 }
 
 /// Months of `year` in which `[first, last]` has a day.
@@ -264,7 +263,7 @@ pub fn annual(
         };
         let annual_score_cents = (!scores.is_empty()).then(|| {
             let mean = exact::ratio(i128::from(scores.iter().sum::<i64>()), scores.len() as i128);
-            exact::round_half_away(&mean, 0).to_integer().to_i64().unwrap_or(0)
+            exact::round_half_away(&mean, 0).trunc_i64().unwrap_or(0)
         });
         let noncompliant =
             counting.iter().filter_map(|m| by_month.get(&(store.id.as_str(), *m))).filter(|m| !m.compliant).count()

@@ -14,7 +14,6 @@ use datafusion::prelude::*;
 use dengta_model::exact::{self, Exact};
 use dengta_model::{Day, MeasureSums, UtcOffset};
 use dengta_rules::{QualityRules, RuleBook};
-use num_traits::ToPrimitive;
 
 use crate::daily::rules_on;
 use crate::dataset::Dataset;
@@ -148,7 +147,7 @@ fn item_score(
     (
         bad_rate.as_ref().map(exact::to_f64),
         exact::to_f64(&refund_rate),
-        (&rounded * exact::int(100)).to_integer().to_i64().unwrap_or(0),
+        (&rounded * exact::int(100)).trunc_i64().unwrap_or(0),
         intern(level(q, &rounded)),
     )
 }

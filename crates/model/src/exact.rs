@@ -5,19 +5,18 @@
 
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{Signed, ToPrimitive, Zero};
+use num_traits::{Signed, Zero};
 
-/// An exact rational number.
-pub type Exact = BigRational;
+pub use crate::rational::Exact;
 
 /// `n / d` as an exact number; `d` must not be zero.
 pub fn ratio(n: i128, d: i128) -> Exact {
-    BigRational::new(BigInt::from(n), BigInt::from(d))
+    Exact::new(n, d)
 }
 
 /// An integer as an exact number.
 pub fn int(n: i64) -> Exact {
-    BigRational::from_integer(BigInt::from(n))
+    Exact::from_int(i128::from(n))
 }
 
 /// Parses a plain decimal literal (`-12.345`, `7`, `0.15`) exactly.
@@ -35,7 +34,7 @@ pub fn parse_decimal(text: &str) -> Option<Exact> {
     }
     let digits: BigInt = format!("{whole}{frac}").parse().ok()?;
     let scale = BigInt::from(10u32).pow(frac.len() as u32);
-    let value = BigRational::new(digits, scale);
+    let value = Exact::from_big(BigRational::new(digits, scale));
     Some(if negative { -value } else { value })
 }
 
@@ -50,17 +49,16 @@ pub fn from_literal_f64(value: f64) -> Option<Exact> {
 
 /// Rounds half away from zero to `decimals` decimal places.
 pub fn round_half_away(value: &Exact, decimals: u32) -> Exact {
-    let scale = BigInt::from(10u32).pow(decimals);
-    let scaled = value * BigRational::from_integer(scale.clone());
-    let half = BigRational::new(BigInt::from(1), BigInt::from(2));
-    let magnitude = (scaled.abs() + half).floor();
+    let scale = Exact::from_int(10i128.pow(decimals));
+    let scaled = value * &scale;
+    let magnitude = (scaled.abs() + Exact::new(1, 2)).floor();
     let rounded = if value.is_negative() { -magnitude } else { magnitude };
-    rounded / BigRational::from_integer(scale)
+    rounded / scale
 }
 
 /// Formats with exactly `decimals` decimals, rounding half away from zero.
 pub fn format_fixed(value: &Exact, decimals: u32) -> String {
-    let rounded = round_half_away(value, decimals);
+    let rounded = round_half_away(value, decimals).to_big();
     let scale = BigInt::from(10u32).pow(decimals);
     let units = (rounded.abs() * BigRational::from_integer(scale.clone())).to_integer();
     let whole = &units / &scale;
@@ -90,6 +88,11 @@ pub fn hundredths(n: i64) -> String {
 /// The nearest `f64`, for outputs and charts (never for decisions).
 pub fn to_f64(value: &Exact) -> f64 {
     value.to_f64().unwrap_or(f64::NAN)
+}
+
+/// The integer part (toward zero) as an `i64`; `None` when it does not fit.
+pub fn trunc_i64(value: &Exact) -> Option<i64> {
+    value.trunc_i64()
 }
 
 #[cfg(test)]

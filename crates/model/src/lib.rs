@@ -28,6 +28,7 @@ mod dimension;
 pub mod exact;
 mod indicator;
 mod measure;
+mod rational;
 
 pub use day::{Day, MS_PER_DAY, UtcOffset, Window};
 pub use dimension::Dimension;

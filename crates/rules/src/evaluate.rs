@@ -2,7 +2,6 @@
 
 use dengta_model::exact::{self, Exact};
 use dengta_model::{Dimension, Indicator};
-use num_traits::Zero;
 
 use crate::curve::Segment;
 use crate::rule_set::{RuleSet, Star};

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use dengta_model::exact::{self, Exact};
 use dengta_model::{Day, Dimension, Indicator, UtcOffset, Window};
-use num_traits::{One, Signed, Zero};
+use num_traits::One;
 use sha2::{Digest, Sha256};
 
 use crate::curve::Curve;
@@ -296,7 +296,7 @@ impl Validator<'_> {
                 ok = false;
                 return Star(0);
             }
-            Star(halves.to_integer().try_into().unwrap_or(0))
+            Star(halves.trunc_i64().and_then(|h| h.try_into().ok()).unwrap_or(0))
         };
         let mut bands = Vec::new();
         for band in &raw.get_ref().bands {
