@@ -54,11 +54,11 @@ impl Cell<'_> {
 
 /// A checked value.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     /// Empty, where allowed.
     Null,
-    /// Text (ids, categories, enum words).
-    Text(String),
+    /// Text (ids, categories, enum words), borrowed from the record when it can be.
+    Text(std::borrow::Cow<'a, str>),
     /// An instant, epoch ms.
     Ms(i64),
     /// A date.
@@ -145,18 +145,18 @@ impl Reason {
 }
 
 /// Checks a cell against a column kind. Empty cells are handled by the caller.
-pub fn check(cell: &Cell<'_>, kind: Kind) -> Result<Value, Reason> {
+pub fn check<'a>(cell: &Cell<'a>, kind: Kind) -> Result<Value<'a>, Reason> {
     if cell.is_null() {
         return Ok(Value::Null);
     }
     match kind {
         Kind::Id | Kind::Text | Kind::StoreRef => match cell {
-            Cell::Text(t) => Ok(Value::Text((*t).to_string())),
-            Cell::Int(i) => Ok(Value::Text(i.to_string())),
+            Cell::Text(t) => Ok(Value::Text((*t).into())),
+            Cell::Int(i) => Ok(Value::Text(i.to_string().into())),
             _ => Err(Reason::InvalidEnum),
         },
         Kind::Enum(words) => match cell {
-            Cell::Text(t) if words.contains(t) => Ok(Value::Text((*t).to_string())),
+            Cell::Text(t) if words.contains(t) => Ok(Value::Text((*t).into())),
             _ => Err(Reason::InvalidEnum),
         },
         Kind::Date => match cell {

@@ -186,7 +186,7 @@ pub fn score_range_each(
     progress.stage("scoring store-days", Some(order.len() as u64));
 
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
-    for block in order.chunks(STORES_PER_BLOCK) {
+    let score_block = |block: &[usize]| -> Result<Vec<ScoreRow>> {
         let chunk = block.len().div_ceil(threads).max(1);
         let results: Vec<Result<Vec<ScoreRow>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = block
@@ -215,8 +215,28 @@ pub fn score_range_each(
         for r in results {
             rows.extend(r?);
         }
-        sink(rows)?;
-    }
+        Ok(rows)
+    };
+    // The next block is scored while the sink takes the previous one (one block in
+    // flight, so memory stays at two blocks).
+    std::thread::scope(|scope| -> Result<()> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<ScoreRow>>>(1);
+        let order = &order;
+        let score_block = &score_block;
+        scope.spawn(move || {
+            for block in order.chunks(STORES_PER_BLOCK) {
+                let rows = score_block(block);
+                let failed = rows.is_err();
+                if send.send(rows).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for rows in receive {
+            sink(rows?)?;
+        }
+        Ok(())
+    })?;
 
     let unknown: BTreeSet<&str> = ds
         .stores

@@ -3,7 +3,7 @@
 //! under a result's name; `run.json` is written last and names what the run made.
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -100,7 +100,7 @@ fn write_daily_records<W: std::io::Write>(w: &mut csv::Writer<W>, rows: &[ScoreR
 pub struct DailyWriter {
     csv_path: PathBuf,
     parquet_path: PathBuf,
-    csv: csv::Writer<BufWriter<File>>,
+    csv: BufWriter<File>,
     parquet: ArrowWriter<BufWriter<File>>,
     /// Rows written.
     pub rows: usize,
@@ -113,8 +113,13 @@ impl DailyWriter {
             let tmp = tmp_path(p);
             Ok(BufWriter::new(File::create(&tmp).map_err(|e| Error::io(&tmp, e))?))
         };
-        let mut csv = csv::Writer::from_writer(open(csv_path)?);
-        csv.write_record(daily_header()).map_err(|e| Error::Engine(format!("writing {}: {e}", csv_path.display())))?;
+        let mut csv = open(csv_path)?;
+        let mut header = csv::Writer::from_writer(Vec::new());
+        header
+            .write_record(daily_header())
+            .map_err(|e| Error::Engine(format!("writing {}: {e}", csv_path.display())))?;
+        let header = header.into_inner().map_err(|e| Error::Engine(e.to_string()))?;
+        csv.write_all(&header).map_err(|e| Error::io(csv_path, e))?;
         let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
         let parquet = ArrowWriter::try_new(open(parquet_path)?, daily_schema(), Some(props))?;
         Ok(DailyWriter {
@@ -131,9 +136,33 @@ impl DailyWriter {
         if rows.is_empty() {
             return Ok(());
         }
-        write_daily_records(&mut self.csv, rows)
-            .map_err(|e| Error::Engine(format!("writing {}: {e}", self.csv_path.display())))?;
-        self.parquet.write(&daily_batch(rows)?)?;
+        // Formatting numbers is most of the cost: format parts of the block on every
+        // core, and encode the Parquet batch beside them.
+        let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", self.csv_path.display()));
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+        let part = rows.len().div_ceil(threads).max(1);
+        let (texts, batch) = std::thread::scope(|scope| {
+            let batch = scope.spawn(|| daily_batch(rows));
+            let texts: Vec<csv::Result<Vec<u8>>> = rows
+                .chunks(part)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut w = csv::Writer::from_writer(Vec::with_capacity(chunk.len() * 256));
+                        write_daily_records(&mut w, chunk)?;
+                        w.into_inner().map_err(|e| e.into_error().into())
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(std::io::Error::other("a formatting thread panicked").into())))
+                .collect();
+            (texts, batch.join())
+        });
+        for text in texts {
+            self.csv.write_all(&text.map_err(io)?).map_err(|e| Error::io(&self.csv_path, e))?;
+        }
+        let batch = batch.map_err(|_| Error::Internal("encoding daily rows panicked".into()))??;
+        self.parquet.write(&batch)?;
         self.rows += rows.len();
         Ok(())
     }
@@ -141,12 +170,7 @@ impl DailyWriter {
     /// Flushes, syncs and renames both files into place.
     pub fn finish(self) -> Result<()> {
         let csv_tmp = tmp_path(&self.csv_path);
-        let file = self
-            .csv
-            .into_inner()
-            .map_err(|e| Error::Engine(format!("writing {}: {e}", self.csv_path.display())))?
-            .into_inner()
-            .map_err(|e| Error::io(&csv_tmp, e.into_error()))?;
+        let file = self.csv.into_inner().map_err(|e| Error::io(&csv_tmp, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&csv_tmp, e))?;
         let parquet_tmp = tmp_path(&self.parquet_path);
         let file = self.parquet.into_inner()?.into_inner().map_err(|e| Error::io(&parquet_tmp, e.into_error()))?;

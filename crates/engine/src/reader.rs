@@ -241,6 +241,7 @@ impl Spill {
         // row groups small enough to keep the writer's buffer small.
         let props = WriterProperties::builder()
             .set_compression(Compression::LZ4_RAW)
+            .set_dictionary_enabled(false)
             .set_max_row_group_row_count(Some(4 * BATCH_ROWS))
             .build();
         let writer = ArrowWriter::try_new(std::io::BufWriter::new(file), event_schema(table), Some(props))?;
@@ -319,7 +320,7 @@ impl<'a> Checker<'a> {
 
     /// Checks one record: each column in order, then orderings, then the store
     /// reference, then the id's uniqueness (only valid rows claim an id).
-    fn check_row(&mut self, row: Row<'_>) -> std::result::Result<Vec<Value>, RowError> {
+    fn check_row<'r>(&mut self, row: Row<'r>) -> std::result::Result<Vec<Value<'r>>, RowError> {
         let cells = match row {
             Row::Malformed(raw) => return Err((String::new(), Reason::MalformedRow, raw)),
             Row::Cells(cells) => cells,
@@ -352,16 +353,16 @@ impl<'a> Checker<'a> {
                     && column.name == "target"
                     && self.value(&values, "scope") == &Value::Text("store".into()));
             if let (true, Value::Text(id)) = (is_ref, &values[i])
-                && !self.stores_by_id.contains_key(id)
+                && !self.stores_by_id.contains_key(id.as_ref())
             {
-                return Err((column.name.to_string(), Reason::UnknownStore, id.clone()));
+                return Err((column.name.to_string(), Reason::UnknownStore, id.to_string()));
             }
         }
         if let Some(i) = columns.iter().position(|c| c.kind == Kind::Id)
             && let Value::Text(id) = &values[i]
             && !self.ids.insert(id)
         {
-            return Err((columns[i].name.to_string(), Reason::DuplicateId, id.clone()));
+            return Err((columns[i].name.to_string(), Reason::DuplicateId, id.to_string()));
         }
         Ok(values)
     }
@@ -375,14 +376,14 @@ impl<'a> Checker<'a> {
         self.table.column_index(column).expect("orderings and lookups name columns of their own table")
     }
 
-    fn value<'v>(&self, values: &'v [Value], column: &str) -> &'v Value {
+    fn value<'v, 'r>(&self, values: &'v [Value<'r>], column: &str) -> &'v Value<'r> {
         &values[self.index(column)]
     }
 
     fn accept(&mut self, values: Vec<Value>) -> Result<()> {
         match self.table {
             Table::Stores => {
-                let text = |v: &Value| if let Value::Text(t) = v { t.clone() } else { String::new() };
+                let text = |v: &Value| if let Value::Text(t) = v { t.to_string() } else { String::new() };
                 let day = |v: &Value| if let Value::Day(d) = v { Some(*d) } else { None };
                 let flag = |v: &Value| matches!(v, Value::Bool(true));
                 self.stores.push(Store {
@@ -396,7 +397,7 @@ impl<'a> Checker<'a> {
                 });
             }
             Table::Exemptions => {
-                let text = |v: &Value| if let Value::Text(t) = v { t.clone() } else { String::new() };
+                let text = |v: &Value| if let Value::Text(t) = v { t.to_string() } else { String::new() };
                 let day = |v: &Value| if let Value::Day(d) = v { *d } else { Day(0) };
                 let scope = match text(&values[0]).as_str() {
                     "all" => ExemptionScope::All,
@@ -414,7 +415,7 @@ impl<'a> Checker<'a> {
                 let columns = self.table.columns();
                 for (i, (builder, value)) in self.builders.iter_mut().zip(&values).enumerate() {
                     let store = match (&columns[i].kind, value) {
-                        (Kind::StoreRef, Value::Text(id)) => self.stores_by_id.get(id).copied(),
+                        (Kind::StoreRef, Value::Text(id)) => self.stores_by_id.get(id.as_ref()).copied(),
                         _ => None,
                     };
                     builder.append(value, store)?;

@@ -26,6 +26,9 @@ enum Repr {
 
 fn gcd(a: i128, b: i128) -> u128 {
     let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    if let (Ok(x), Ok(y)) = (u64::try_from(a), u64::try_from(b)) {
+        return u128::from(gcd64(x, y));
+    }
     if a == 0 {
         return b;
     }
@@ -43,6 +46,39 @@ fn gcd(a: i128, b: i128) -> u128 {
         if b == 0 {
             return a << shift;
         }
+    }
+}
+
+/// Binary gcd on 64 bits (most values here fit, and u128 steps cost more).
+fn gcd64(mut a: u64, mut b: u64) -> u64 {
+    if a == 0 {
+        return b;
+    }
+    if b == 0 {
+        return a;
+    }
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            return a << shift;
+        }
+    }
+}
+
+/// `n / d` for a divisor known to divide `n`, on 64 bits when both fit.
+fn exact_div(n: i128, d: i128) -> i128 {
+    if d == 1 {
+        return n;
+    }
+    match (i64::try_from(n), i64::try_from(d)) {
+        (Ok(n), Ok(d)) => i128::from(n / d),
+        _ => n / d,
     }
 }
 
@@ -67,7 +103,7 @@ impl Exact {
     fn small(n: i128, d: i128) -> Option<Exact> {
         let g = gcd(n, d);
         let g = i128::try_from(g).ok()?;
-        let (mut n, mut d) = (n / g, d / g);
+        let (mut n, mut d) = (exact_div(n, g), exact_div(d, g));
         if d < 0 {
             n = n.checked_neg()?;
             d = d.checked_neg()?;
@@ -161,9 +197,12 @@ impl Exact {
 }
 
 fn add_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
+    if b == d {
+        return Exact::small(a.checked_add(c)?, b);
+    }
     let g = i128::try_from(gcd(b, d)).ok()?;
-    let n = a.checked_mul(d / g)?.checked_add(c.checked_mul(b / g)?)?;
-    Exact::small(n, (b / g).checked_mul(d)?)
+    let n = a.checked_mul(exact_div(d, g))?.checked_add(c.checked_mul(exact_div(b, g))?)?;
+    Exact::small(n, exact_div(b, g).checked_mul(d)?)
 }
 
 fn sub_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
@@ -173,7 +212,11 @@ fn sub_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
 fn mul_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
     let g1 = i128::try_from(gcd(a, d)).ok()?.max(1);
     let g2 = i128::try_from(gcd(c, b)).ok()?.max(1);
-    Exact::small((a / g1).checked_mul(c / g2)?, (b / g2).checked_mul(d / g1)?)
+    let (a, d) = (exact_div(a, g1), exact_div(d, g1));
+    let (c, b) = (exact_div(c, g2), exact_div(b, g2));
+    // Already in lowest terms: gcd(a, b) = gcd(c, d) = 1 and the cross factors are gone.
+    let (n, d) = (a.checked_mul(c)?, b.checked_mul(d)?);
+    if d < 0 { Some(Exact(Repr::Small(n.checked_neg()?, d.checked_neg()?))) } else { Some(Exact(Repr::Small(n, d))) }
 }
 
 fn div_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
