@@ -61,7 +61,11 @@ impl Driver {
         let mut r = agent.post(&format!("{base}/session")).send_json(&caps).expect("new session");
         let body: Value = r.body_mut().read_json().expect("json");
         let session = body["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {body}")).to_string();
-        Driver { child, base, session, agent }
+        let driver = Driver { child, base, session, agent };
+        // A click that submits a form returns before the next page is there: let
+        // element lookups wait for it (a loaded machine takes a while).
+        driver.cmd("POST", "/timeouts", json!({ "implicit": 15000 }));
+        driver
     }
 
     fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
