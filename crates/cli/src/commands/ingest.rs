@@ -19,6 +19,9 @@ use crate::progress::Bars;
 /// they fall in. The store folder holds Parquet partitions by date (partials/,
 /// daily/, ids/) and manifest.json, replaced atomically last: a killed run leaves the
 /// store as it was before the batch, and the next run completes it.
+///
+/// A batch is held in memory while it is ingested (about 100 bytes an event): load a
+/// long history month by month, or score it with `dengta score`, which streams.
 #[derive(clap::Args)]
 pub struct Args {
     /// The batch: a dataset folder.
