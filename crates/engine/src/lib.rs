@@ -19,16 +19,8 @@
 //! # async fn demo() -> dengta_engine::Result<()> {
 //! use dengta_engine::{run, NoProgress};
 //! use dengta_model::Day;
-//! let req = run::ScoreRequest {
-//!     dataset: "dataset".into(),
-//!     from: Day::parse("2025-01-01").unwrap(),
-//!     to: Day::parse("2025-01-31").unwrap(),
-//!     out: "out".into(),
-//!     strict: false,
-//!     extra_exemptions: Vec::new(),
-//!     daily_only: false,
-//!     cluster: None,
-//! };
+//! let (from, to) = (Day::parse("2025-01-01").unwrap(), Day::parse("2025-01-31").unwrap());
+//! let req = run::ScoreRequest::new("dataset", from, to, "out");
 //! let outcome = run::score(&req, &dengta_rules::RuleBook::default_book(), &NoProgress).await?;
 //! println!("{} rows", outcome.rows.len());
 //! # Ok(()) }

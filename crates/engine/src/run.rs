@@ -48,6 +48,24 @@ pub struct ScoreRequest {
     pub cluster: Option<String>,
 }
 
+impl ScoreRequest {
+    /// Scores `dataset` on the days `from..=to` into `out`, with every option at its
+    /// default (not strict, no extra exemptions, all outputs, locally); set the
+    /// public fields to change one.
+    pub fn new(dataset: impl Into<PathBuf>, from: Day, to: Day, out: impl Into<PathBuf>) -> ScoreRequest {
+        ScoreRequest {
+            dataset: dataset.into(),
+            from,
+            to,
+            out: out.into(),
+            strict: false,
+            extra_exemptions: Vec::new(),
+            daily_only: false,
+            cluster: None,
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Clone, Debug)]
 pub struct ScoreOutcome {

@@ -167,16 +167,7 @@ fn random_batches_with_late_and_duplicated_events_equal_a_full_recompute() {
 
     // The full recompute over the same days.
     let out = work.path().join("out");
-    let req = run::ScoreRequest {
-        dataset: full.clone(),
-        from: first,
-        to: last,
-        out: out.clone(),
-        strict: false,
-        extra_exemptions: Vec::new(),
-        daily_only: false,
-        cluster: None,
-    };
+    let req = run::ScoreRequest::new(full.clone(), first, last, out.clone());
     rt.block_on(run::score(&req, &book, &NoProgress)).expect("full run");
     let expected = rows_text(&read_parquet(&out.join("daily_scores.parquet")));
     assert!(expected.len() > 300);

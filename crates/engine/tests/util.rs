@@ -74,16 +74,7 @@ pub async fn run_into(
     strict: bool,
 ) -> (dengta_engine::Result<run::ScoreOutcome>, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("temp dir");
-    let req = run::ScoreRequest {
-        dataset: dataset.to_path_buf(),
-        from,
-        to,
-        out: out.path().to_path_buf(),
-        strict,
-        extra_exemptions: Vec::new(),
-        daily_only: false,
-        cluster: None,
-    };
+    let req = run::ScoreRequest { strict, ..run::ScoreRequest::new(dataset, from, to, out.path()) };
     (run::score(&req, book, &NoProgress).await, out)
 }
 

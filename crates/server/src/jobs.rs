@@ -111,19 +111,7 @@ fn prepare(state: &AppState, from: Option<Day>, to: Option<Day>) -> ApiResult<(i
         tx.execute("UPDATE runs SET out_dir = ?2 WHERE id = ?1", rusqlite::params![id, out.display().to_string()])
     })?;
     live.insert(id, RunProgress { stage: "starting".into(), done: 0, total: None });
-    Ok((
-        id,
-        ScoreRequest {
-            dataset,
-            from,
-            to,
-            out,
-            strict: false,
-            extra_exemptions: exemptions,
-            daily_only: false,
-            cluster: None,
-        },
-    ))
+    Ok((id, ScoreRequest { extra_exemptions: exemptions, ..ScoreRequest::new(dataset, from, to, out) }))
 }
 
 fn execute(state: &AppState, id: i64, req: &ScoreRequest) -> ApiResult<ScoreOutcome> {

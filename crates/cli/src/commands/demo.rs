@@ -50,16 +50,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("generated {} stores and {} orders into {}", counts.stores, counts.orders, dataset.display());
     let from = Day::from_date(start);
     let to = from.plus(args.days as i32 - 1);
-    let score_args = score::Args {
-        dataset: dataset.clone(),
-        from,
-        to,
-        out: out.clone(),
-        rules: Vec::new(),
-        strict: false,
-        daily_only: false,
-        cluster: None,
-    };
+    let score_args = score::Args::new(dataset.clone(), from, to, out.clone(), Vec::new());
     let outcome = score::execute(&score_args)?;
     score::print_summary(&outcome);
 
@@ -164,16 +155,7 @@ pub fn run(args: Args) -> Result<()> {
         std::fs::remove_file(&db)?;
     }
     let state = super::serve::state(&db, Some(dataset.clone()), Some(args.dir.join("runs")))?;
-    let req = dengta_engine::run::ScoreRequest {
-        dataset,
-        from,
-        to,
-        out: out.clone(),
-        strict: false,
-        extra_exemptions: Vec::new(),
-        daily_only: false,
-        cluster: None,
-    };
+    let req = dengta_engine::run::ScoreRequest::new(dataset, from, to, out.clone());
     let run = dengta_server::jobs::adopt(&state, &req, &dengta_rules::RuleBook::default_book(), &outcome)?;
     let merchant_store = sample.first().map_or_else(|| outcome.rows[0].store_id.clone(), |r| r.store_id.clone());
     let role = dengta_server::auth::Role::Merchant(merchant_store.clone());

@@ -37,16 +37,7 @@ pub fn run(args: Args) -> Result<()> {
         None => Campaign::default_access(),
     };
     let date = args.date.or(campaign.date).context("give --date, or a campaign file with a `date`")?;
-    let run_args = score::Args {
-        dataset: args.dataset.clone(),
-        from: date,
-        to: date,
-        out: args.out.clone(),
-        rules: args.rules.clone(),
-        strict: false,
-        daily_only: false,
-        cluster: None,
-    };
+    let run_args = score::Args::new(args.dataset.clone(), date, date, args.out.clone(), args.rules.clone());
     let outcome = score::execute(&run_args)?;
     let book = super::load_rules(&args.rules)?;
     let decisions = campaign::decide(&outcome.dataset.stores, &outcome.rows, &book, &campaign, date);

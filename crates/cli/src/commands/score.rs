@@ -46,6 +46,13 @@ pub struct Args {
     pub cluster: Option<String>,
 }
 
+impl Args {
+    /// A full run (all outputs, not strict, locally) of `dataset` on `from..=to`.
+    pub fn new(dataset: PathBuf, from: Day, to: Day, out: PathBuf, rules: Vec<PathBuf>) -> Args {
+        Args { dataset, from, to, out, rules, strict: false, daily_only: false, cluster: None }
+    }
+}
+
 pub fn run(args: Args) -> Result<()> {
     let outcome = execute(&args)?;
     print_summary(&outcome);
@@ -56,14 +63,10 @@ pub fn run(args: Args) -> Result<()> {
 pub fn execute(args: &Args) -> Result<ScoreOutcome> {
     let book = load_rules(&args.rules)?;
     let req = ScoreRequest {
-        dataset: args.dataset.clone(),
-        from: args.from,
-        to: args.to,
-        out: args.out.clone(),
         strict: args.strict,
-        extra_exemptions: Vec::new(),
         daily_only: args.daily_only,
         cluster: args.cluster.clone(),
+        ..ScoreRequest::new(&args.dataset, args.from, args.to, &args.out)
     };
     let bars = Bars::new();
     let result = runtime()?.block_on(run::score(&req, &book, &bars));

@@ -34,16 +34,13 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let day =
         |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).map(Day::from_date).context("year out of range");
-    let run_args = score::Args {
-        dataset: args.dataset.clone(),
-        from: day(args.year - 1, 12, 31)?,
-        to: day(args.year, 12, 31)?,
-        out: args.out.clone(),
-        rules: args.rules.clone(),
-        strict: false,
-        daily_only: false,
-        cluster: None,
-    };
+    let run_args = score::Args::new(
+        args.dataset.clone(),
+        day(args.year - 1, 12, 31)?,
+        day(args.year, 12, 31)?,
+        args.out.clone(),
+        args.rules.clone(),
+    );
     let outcome = score::execute(&run_args)?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
