@@ -60,7 +60,10 @@ created = {"orders": "paid_at", "reviews": "created_at", "chats": "started_at", 
            "disputes": "opened_at", "complaints": "filed_at"}
 day = "CAST(CASE WHEN regexp_full_match({c}, '-?[0-9]+') THEN to_timestamp(CAST({c} AS BIGINT) / 1000) ELSE CAST({c} AS TIMESTAMPTZ) END AT TIME ZONE 'Asia/Shanghai' AS DATE)"
 duckdb.sql("SET TimeZone = 'UTC'")
-bounds = [f"2025-{m:02d}-01" for m in range(1, 13)] + ["2025-12-31"]
+import glob, shutil
+# One pass over each file: month 1..12 (December without the 31st), 13 for Dec 31.
+part = ("CASE WHEN {d} >= DATE '2025-12-31' THEN 13 WHEN {d} < DATE '2025-01-01' THEN 1 "
+        "ELSE month({d}) END")
 for m in range(12):
     os.makedirs(f"{inc}/m{m + 1:02d}", exist_ok=True)
 for t, c in created.items():
@@ -69,10 +72,21 @@ for t, c in created.items():
         continue
     rel = f"read_csv('{f}', header=true, all_varchar=true)"
     d = day.format(c=c)
-    for m in range(12):
-        lo = "DATE '1900-01-01'" if m == 0 else f"DATE '{bounds[m]}'"
-        duckdb.sql(f"COPY (SELECT * FROM {rel} WHERE {d} >= {lo} AND {d} < DATE '{bounds[m + 1]}') TO '{inc}/m{m + 1:02d}/{t}.csv' (HEADER)")
-    duckdb.sql(f"COPY (SELECT * FROM {rel} WHERE {d} >= DATE '2025-12-31') TO '{inc}/last/{t}.csv' (HEADER)")
+    tmp = f"{inc}/parts/{t}"
+    os.makedirs(f"{inc}/parts", exist_ok=True)
+    duckdb.sql(f"COPY (SELECT *, {part.format(d=d)} AS dengta_part FROM {rel}) TO '{tmp}' "
+               "(FORMAT csv, HEADER, PARTITION_BY (dengta_part), WRITE_PARTITION_COLUMNS false)")
+    for m in range(1, 14):
+        files = glob.glob(f"{tmp}/dengta_part={m}/*.csv")
+        target = f"{inc}/last/{t}.csv" if m == 13 else f"{inc}/m{m:02d}/{t}.csv"
+        with open(target, "wb") as out:
+            for i, name in enumerate(sorted(files)):
+                with open(name, "rb") as part_file:
+                    header = part_file.readline()
+                    if i == 0:
+                        out.write(header)
+                    shutil.copyfileobj(part_file, out)
+shutil.rmtree(f"{inc}/parts", ignore_errors=True)
 for t in ("stores", "exemptions"):
     if os.path.exists(f"{src}/{t}.csv"):
         os.system(f"cp '{src}/{t}.csv' '{inc}/m01/{t}.csv'")
