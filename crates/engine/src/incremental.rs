@@ -618,16 +618,26 @@ fn load_partials(
     let mut out: HashMap<Profile, DayPartials> =
         profiles.iter().map(|p| (*p, DayPartials::new(stores.len()))).collect();
     let by_key: HashMap<String, Profile> = profiles.iter().map(|p| (p.key(), *p)).collect();
+    // Straight from the Arrow columns: a window of a large marketplace is millions of
+    // rows, too many to key by owned strings first.
     for day in first.through(last) {
         let Some(f) = m.partials.get(&day.to_string()) else { continue };
-        for ((p, code, s), sums) in read_partials_file(&store.join(f))? {
-            let (Some(profile), Some(i), Some(measure)) =
-                (by_key.get(&p), index.get(s.as_str()), Measure::from_code(code))
-            else {
-                continue;
-            };
-            if let Some(dp) = out.get_mut(profile) {
-                dp.add(*i, measure, day, sums);
+        for b in read_parquet(&store.join(f))? {
+            let (p, code, s) = (
+                b.column(0).as_string::<i32>(),
+                b.column(1).as_primitive::<UInt8Type>(),
+                b.column(2).as_string::<i32>(),
+            );
+            let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+            for r in 0..b.num_rows() {
+                let (Some(profile), Some(i), Some(measure)) =
+                    (by_key.get(p.value(r)), index.get(s.value(r)), Measure::from_code(code.value(r)))
+                else {
+                    continue;
+                };
+                if let Some(dp) = out.get_mut(profile) {
+                    dp.add(*i, measure, day, MeasureSums { sum: sum.value(r), count: count.value(r) });
+                }
             }
         }
     }
