@@ -615,9 +615,8 @@ fn load_partials(
     last: Day,
 ) -> Result<HashMap<Profile, DayPartials>> {
     let index: HashMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
-    let mut out: HashMap<Profile, DayPartials> =
-        profiles.iter().map(|p| (*p, DayPartials::new(stores.len()))).collect();
-    let by_key: HashMap<String, Profile> = profiles.iter().map(|p| (p.key(), *p)).collect();
+    let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::new(stores.len())).collect();
+    let by_key: HashMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
     // Straight from the Arrow columns: a window of a large marketplace is millions of
     // rows, too many to key by owned strings first.
     for day in first.through(last) {
@@ -629,22 +628,29 @@ fn load_partials(
                 b.column(2).as_string::<i32>(),
             );
             let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+            // Rows come grouped by profile and store: look a key up only when it changes.
+            let (mut last_p, mut profile): (Option<&str>, Option<usize>) = (None, None);
+            let (mut last_s, mut store_index): (Option<&str>, Option<usize>) = (None, None);
             for r in 0..b.num_rows() {
-                let (Some(profile), Some(i), Some(measure)) =
-                    (by_key.get(p.value(r)), index.get(s.value(r)), Measure::from_code(code.value(r)))
+                let (pk, sk) = (p.value(r), s.value(r));
+                if last_p != Some(pk) {
+                    (last_p, profile) = (Some(pk), by_key.get(pk).copied());
+                }
+                if last_s != Some(sk) {
+                    (last_s, store_index) = (Some(sk), index.get(sk).copied());
+                }
+                let (Some(profile), Some(i), Some(measure)) = (profile, store_index, Measure::from_code(code.value(r)))
                 else {
                     continue;
                 };
-                if let Some(dp) = out.get_mut(profile) {
-                    dp.add(*i, measure, day, MeasureSums { sum: sum.value(r), count: count.value(r) });
-                }
+                parts[profile].add(i, measure, day, MeasureSums { sum: sum.value(r), count: count.value(r) });
             }
         }
     }
-    for dp in out.values_mut() {
+    for dp in &mut parts {
         dp.seal();
     }
-    Ok(out)
+    Ok(profiles.iter().copied().zip(parts).collect())
 }
 
 fn write_meta(store: &Path, stores_rel: &str, ex_rel: &str, stores: &[Store], exemptions: &[Exemption]) -> Result<()> {
