@@ -20,8 +20,9 @@
 //! A batch never overwrites a file the manifest names: it writes new files with its
 //! own generation number, then replaces `manifest.json` atomically (temporary file,
 //! fsync, rename, fsync of the folder). A process killed before the rename leaves
-//! the previous state; after it, the new one. Files no manifest names (leftovers
-//! of a killed run, or superseded ones) are deleted when the store is next opened.
+//! the previous state; after it, the new one. The files a batch superseded are
+//! deleted right after its rename; files no manifest names (leftovers of a killed
+//! run) are deleted when the store is next opened.
 //!
 //! # Idempotence
 //!
@@ -183,8 +184,10 @@ fn collect_garbage(store: &Path, manifest: Option<&Manifest>) -> Result<()> {
         let mut stack = vec![root];
         while let Some(d) = stack.pop() {
             for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-                let path = entry.map_err(|e| Error::io(&d, e))?.path();
-                if path.is_dir() {
+                let entry = entry.map_err(|e| Error::io(&d, e))?;
+                let path = entry.path();
+                // The entry's own type: no extra stat per file.
+                if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
                     stack.push(path);
                     continue;
                 }
@@ -496,7 +499,17 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         manifest.rejects.push(rel);
     }
     commit(&req.store, &manifest)?;
-    collect_garbage(&req.store, Some(&manifest))?;
+    // What this batch replaced; leftovers of a killed run go at the next `open`.
+    if let Some(before) = &previous {
+        let now = referenced(&manifest);
+        for rel in referenced(before).difference(&now) {
+            let path = req.store.join(rel);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
+                _ => {}
+            }
+        }
+    }
 
     Ok(IngestOutcome {
         generation,
@@ -615,7 +628,8 @@ fn load_partials(
     last: Day,
 ) -> Result<HashMap<Profile, DayPartials>> {
     let index: HashMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
-    let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::new(stores.len())).collect();
+    let span = usize::try_from(last.0 - first.0 + 1).unwrap_or(0);
+    let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::with_days(stores.len(), span)).collect();
     let by_key: HashMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
     // Straight from the Arrow columns: a window of a large marketplace is millions of
     // rows, too many to key by owned strings first.

@@ -41,6 +41,20 @@ impl Series {
         if !self.prefix.is_empty() {
             return; // sealed already, nothing added since
         }
+        if self.days.windows(2).all(|w| w[0] < w[1]) {
+            // Added in day order, each day once (as when read back day by day).
+            let mut prefix = Vec::with_capacity(self.sums.len() + 1);
+            let mut running = MeasureSums::default();
+            prefix.push(running);
+            for sums in &self.sums {
+                running = running + *sums;
+                prefix.push(running);
+            }
+            self.prefix = prefix;
+            self.days.shrink_to_fit();
+            self.sums = Vec::new();
+            return;
+        }
         let mut pairs: Vec<(Day, MeasureSums)> = self.days.drain(..).zip(self.sums.drain(..)).collect();
         pairs.sort_by_key(|(d, _)| *d);
         let mut prefix = vec![MeasureSums::default()];
@@ -74,18 +88,31 @@ impl Series {
 #[derive(Clone, Debug)]
 pub struct DayPartials {
     stores: Vec<[Series; Measure::ALL.len()]>,
+    /// Room made in a series at its first day (the days expected per series).
+    days_hint: usize,
 }
 
 impl DayPartials {
     /// Empty partials for `stores` stores.
     pub fn new(stores: usize) -> DayPartials {
-        DayPartials { stores: (0..stores).map(|_| Default::default()).collect() }
+        DayPartials { stores: (0..stores).map(|_| Default::default()).collect(), days_hint: 0 }
+    }
+
+    /// Empty partials for `stores` stores, each series expected to hold up to
+    /// `days` days (room for them is made once, at a series' first day).
+    pub fn with_days(stores: usize, days: usize) -> DayPartials {
+        DayPartials { days_hint: days, ..DayPartials::new(stores) }
     }
 
     /// Adds a day's sums (days may come in any order, and more than once).
     pub fn add(&mut self, store: usize, measure: Measure, day: Day, sums: MeasureSums) {
         if let Some(series) = self.stores.get_mut(store) {
-            series[usize::from(measure.code())].push(day, sums);
+            let series = &mut series[usize::from(measure.code())];
+            if series.days.capacity() == 0 && self.days_hint > 0 {
+                series.days.reserve_exact(self.days_hint);
+                series.sums.reserve_exact(self.days_hint);
+            }
+            series.push(day, sums);
         }
     }
 
