@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder};
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder,
+};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -152,10 +155,7 @@ fn read_table(
         match checker.check_row(row) {
             Ok(values) => {
                 summary.accepted += 1;
-                if !matches!(table, Table::Stores | Table::Exemptions) && checker.spill.is_none() {
-                    checker.row_numbers.push(row_no);
-                }
-                checker.accept(values)
+                checker.accept(row_no, values)
             }
             Err((column, reason, value)) => {
                 summary.rejected += 1;
@@ -164,7 +164,12 @@ fn read_table(
             }
         }
     })?;
-    Ok(Some(TableRead { summary, rejects, output: checker.finish()? }))
+    let (output, duplicates) = checker.finish()?;
+    // Ids of event rows are checked a batch at a time, after the rows' other checks.
+    summary.accepted -= duplicates.len() as u64;
+    summary.rejected += duplicates.len() as u64;
+    rejects.extend(duplicates);
+    Ok(Some(TableRead { summary, rejects, output }))
 }
 
 /// A rejected row: the column, the reason, the value as read.
@@ -252,21 +257,73 @@ impl Spill {
 /// A set of ids, each kept as a 128-bit keyed hash (two independent SipHash keys)
 /// rather than as text: 16 bytes an id, whatever its length. Two distinct ids share
 /// a hash with probability about n²/2¹²⁹ (10⁻²³ for 50 million ids).
+///
+/// The set is split by the hash's top bits into [`ID_PARTS`] small tables, and an
+/// event table's ids are inserted a batch at a time, grouped by part (in row order
+/// within a part, so the first row with an id still wins): a batch then works on one
+/// small table after another instead of jumping across one table of millions.
 struct IdSet {
     keys: (std::collections::hash_map::RandomState, std::collections::hash_map::RandomState),
-    seen: HashSet<u128, std::hash::BuildHasherDefault<LowBits>>,
+    parts: Vec<HashSet<u128, std::hash::BuildHasherDefault<LowBits>>>,
+    /// Scratch for [`IdSet::insert_batch`]: `(hash, position)` grouped by part.
+    grouped: Vec<(u128, u32)>,
 }
+
+/// Parts of an [`IdSet`] (a power of two).
+const ID_PARTS: usize = 256;
 
 impl IdSet {
     fn new() -> IdSet {
-        IdSet { keys: Default::default(), seen: HashSet::default() }
+        IdSet {
+            keys: Default::default(),
+            parts: (0..ID_PARTS).map(|_| HashSet::default()).collect(),
+            grouped: Vec::new(),
+        }
+    }
+
+    fn hash(&self, id: &str) -> u128 {
+        use std::hash::BuildHasher;
+        (u128::from(self.keys.0.hash_one(id)) << 64) | u128::from(self.keys.1.hash_one(id))
+    }
+
+    fn part(hash: u128) -> usize {
+        (hash >> (128 - ID_PARTS.trailing_zeros())) as usize
     }
 
     /// Adds `id`; `false` when it was there already.
     fn insert(&mut self, id: &str) -> bool {
-        use std::hash::BuildHasher;
-        let hash = (u128::from(self.keys.0.hash_one(id)) << 64) | u128::from(self.keys.1.hash_one(id));
-        self.seen.insert(hash)
+        let hash = self.hash(id);
+        self.parts[Self::part(hash)].insert(hash)
+    }
+
+    /// Adds the hashes of a batch, in order; returns the positions of those that were
+    /// there already (seen in an earlier batch or earlier in this one), ascending.
+    fn insert_batch(&mut self, hashes: &[Option<u128>]) -> Vec<usize> {
+        let mut counts = [0usize; ID_PARTS + 1];
+        for h in hashes.iter().flatten() {
+            counts[Self::part(*h) + 1] += 1;
+        }
+        for p in 0..ID_PARTS {
+            counts[p + 1] += counts[p];
+        }
+        let total = counts[ID_PARTS];
+        self.grouped.clear();
+        self.grouped.resize(total, (0, 0));
+        for (at, h) in hashes.iter().enumerate() {
+            if let Some(h) = h {
+                let slot = &mut counts[Self::part(*h)];
+                self.grouped[*slot] = (*h, at as u32);
+                *slot += 1;
+            }
+        }
+        let mut seen_before = Vec::new();
+        for &(h, at) in &self.grouped {
+            if !self.parts[Self::part(h)].insert(h) {
+                seen_before.push(at as usize);
+            }
+        }
+        seen_before.sort_unstable();
+        seen_before
     }
 }
 
@@ -299,7 +356,15 @@ struct Checker<'a> {
     batches: Vec<RecordBatch>,
     stores: Vec<Store>,
     exemptions: Vec<Exemption>,
+    /// Row numbers of the accepted rows kept in memory (not when spilling).
     row_numbers: Vec<u64>,
+    /// The id column (event tables).
+    id_column: Option<usize>,
+    /// Of the rows in the builders: their numbers and id hashes, checked at flush.
+    pending_rows: Vec<u64>,
+    pending_ids: Vec<Option<u128>>,
+    /// Rows rejected at flush because an earlier row had their id.
+    duplicates: Vec<Reject>,
 }
 
 impl<'a> Checker<'a> {
@@ -315,7 +380,17 @@ impl<'a> Checker<'a> {
             stores: Vec::new(),
             exemptions: Vec::new(),
             row_numbers: Vec::new(),
+            id_column: table.columns().iter().position(|c| c.kind == Kind::Id),
+            pending_rows: Vec::new(),
+            pending_ids: Vec::new(),
+            duplicates: Vec::new(),
         }
+    }
+
+    /// Event tables check ids a batch at a time ([`Checker::flush`]); the store and
+    /// exemption lists row by row.
+    fn ids_at_flush(&self) -> bool {
+        !matches!(self.table, Table::Stores | Table::Exemptions)
     }
 
     /// Checks one record: each column in order, then orderings, then the store
@@ -358,7 +433,8 @@ impl<'a> Checker<'a> {
                 return Err((column.name.to_string(), Reason::UnknownStore, id.to_string()));
             }
         }
-        if let Some(i) = columns.iter().position(|c| c.kind == Kind::Id)
+        if let Some(i) = self.id_column
+            && !self.ids_at_flush()
             && let Value::Text(id) = &values[i]
             && !self.ids.insert(id)
         {
@@ -380,7 +456,7 @@ impl<'a> Checker<'a> {
         &values[self.index(column)]
     }
 
-    fn accept(&mut self, values: Vec<Value>) -> Result<()> {
+    fn accept(&mut self, row_no: u64, values: Vec<Value>) -> Result<()> {
         match self.table {
             Table::Stores => {
                 let text = |v: &Value| if let Value::Text(t) = v { t.to_string() } else { String::new() };
@@ -420,6 +496,9 @@ impl<'a> Checker<'a> {
                     };
                     builder.append(value, store)?;
                 }
+                let id = self.id_column.map(|i| &values[i]);
+                self.pending_ids.push(if let Some(Value::Text(id)) = id { Some(self.ids.hash(id)) } else { None });
+                self.pending_rows.push(row_no);
                 self.pending += 1;
                 if self.pending >= BATCH_ROWS {
                     self.flush()?;
@@ -434,7 +513,30 @@ impl<'a> Checker<'a> {
             return Ok(());
         }
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
-        let batch = RecordBatch::try_new(event_schema(self.table), arrays)?;
+        let mut batch = RecordBatch::try_new(event_schema(self.table), arrays)?;
+        let repeated = self.ids.insert_batch(&self.pending_ids);
+        if let (false, Some(col)) = (repeated.is_empty(), self.id_column) {
+            let ids = batch.column(col).as_string::<i32>();
+            let mut keep = vec![true; batch.num_rows()];
+            for &at in &repeated {
+                keep[at] = false;
+                self.duplicates.push(Reject {
+                    table: self.table,
+                    row: self.pending_rows[at],
+                    column: self.table.columns()[col].name.to_string(),
+                    reason: Reason::DuplicateId,
+                    value: ids.value(at).to_string(),
+                });
+            }
+            batch = filter_record_batch(&batch, &BooleanArray::from(keep.clone()))?;
+            let mut flags = keep.iter();
+            self.pending_rows.retain(|_| *flags.next().unwrap_or(&true));
+        }
+        if self.spill.is_none() {
+            self.row_numbers.append(&mut self.pending_rows);
+        }
+        self.pending_rows.clear();
+        self.pending_ids.clear();
         match &mut self.spill {
             Some(spill) => spill.writer.write(&batch)?,
             None => self.batches.push(batch),
@@ -443,12 +545,13 @@ impl<'a> Checker<'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Output> {
-        Ok(match self.table {
+    fn finish(mut self) -> Result<(Output, Vec<Reject>)> {
+        self.flush()?;
+        let duplicates = std::mem::take(&mut self.duplicates);
+        let output = match self.table {
             Table::Stores => Output::Stores(self.stores),
             Table::Exemptions => Output::Exemptions(self.exemptions),
             table => {
-                self.flush()?;
                 let files = match self.spill {
                     Some(spill) => {
                         spill.writer.close()?;
@@ -463,6 +566,7 @@ impl<'a> Checker<'a> {
                     files,
                 })
             }
-        })
+        };
+        Ok((output, duplicates))
     }
 }

@@ -209,3 +209,47 @@ fn parquet_timestamps_without_a_zone_are_rejected() {
     let ds = reader::read_dataset(pq.path(), &NoProgress).expect("reads");
     assert_eq!(rejects(&ds, Table::Chats), vec![(1, "started_at".into(), "invalid_timestamp")]);
 }
+
+#[test]
+fn duplicate_ids_are_found_across_batches_and_the_first_row_is_kept() {
+    // More rows than one Arrow batch (65,536), with repeats inside a batch and across
+    // batches, and a row whose only other check fails (not a duplicate).
+    let n = 150_000;
+    let mut rows: Vec<String> =
+        (0..n).map(|i| format!("O{i},S1,I1,home,2025-03-01T10:00:00+08:00,{}.00,", i % 97)).collect();
+    rows.push("O5,S1,I1,home,2025-03-01T10:00:00+08:00,7.00,".into()); // row n+1: repeats row 6
+    rows.push("O140000,S1,I1,home,2025-03-01T10:00:00+08:00,-1,".into()); // n+2: invalid, not a duplicate
+    rows.insert(70_000, "O69999,S1,I1,home,2025-03-01T10:00:00+08:00,1.00,".into()); // row 70,001: repeats 70,000
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let data = TestData::new(&[("stores", stores()), ("orders", table(ORDERS_HEADER, &refs))]);
+    let spill = tempfile::tempdir().expect("temp");
+    for options in [reader::ReadOptions::default(), reader::ReadOptions { spill: Some(spill.path().to_path_buf()) }] {
+        let ds = reader::read_dataset_with(data.path(), &NoProgress, &options).expect("dataset reads");
+        let mut got = rejects(&ds, Table::Orders);
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (70_001, "order_id".into(), "duplicate_id"),
+                (n as u64 + 2, "order_id".into(), "duplicate_id"),
+                (n as u64 + 3, "amount".into(), "negative_amount"),
+            ]
+        );
+        let s = &ds.summaries[&Table::Orders];
+        assert_eq!((s.read, s.accepted, s.rejected), (n as u64 + 3, n as u64, 3));
+        let events = &ds.events[&Table::Orders];
+        if options.spill.is_none() {
+            let kept: usize = events.batches.iter().map(|b| b.num_rows()).sum();
+            assert_eq!(kept, n);
+            assert_eq!(events.row_numbers.len(), n);
+            assert!(!events.row_numbers.contains(&70_001) && events.row_numbers.contains(&70_002));
+            // The first O5 (row 6) is kept with its amount, 5 fen × 100.
+            let b = &events.batches[0];
+            let amounts = b.column_by_name("amount").expect("amount");
+            let amounts = amounts.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().expect("fen");
+            assert_eq!(amounts.value(5), 500);
+        } else {
+            assert_eq!(events.files.len(), 1);
+        }
+    }
+}
