@@ -345,10 +345,18 @@ impl std::hash::Hasher for LowBits {
     }
 }
 
+/// A row's checked values, in the table's column order.
+type Values<'r> = arrayvec::ArrayVec<Value<'r>, { source::MAX_COLUMNS }>;
+
 /// Checks the rows of one table and keeps the accepted ones.
 struct Checker<'a> {
     table: Table,
-    stores_by_id: &'a HashMap<String, u32>,
+    /// The accepted stores' ids, with a fast hasher (looked up once per event row).
+    stores_by_id: HashMap<&'a str, u32, foldhash::fast::RandomState>,
+    /// [`Table::orderings`] as column positions.
+    orderings: Vec<(usize, usize)>,
+    /// The store reference column (event tables).
+    store_column: Option<usize>,
     ids: IdSet,
     spill: Option<Spill>,
     builders: Vec<ColumnBuilder>,
@@ -369,9 +377,12 @@ struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     fn new(table: Table, stores_by_id: &'a HashMap<String, u32>, spill: Option<Spill>) -> Checker<'a> {
+        let at = |name: &str| table.column_index(name).expect("orderings name columns of their own table");
         Checker {
             table,
-            stores_by_id,
+            stores_by_id: stores_by_id.iter().map(|(id, i)| (id.as_str(), *i)).collect(),
+            orderings: table.orderings().iter().map(|(a, b)| (at(a), at(b))).collect(),
+            store_column: table.columns().iter().position(|c| c.kind == Kind::StoreRef),
             ids: IdSet::new(),
             spill,
             builders: table.columns().iter().map(|c| ColumnBuilder::for_kind(c.kind)).collect(),
@@ -394,14 +405,16 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks one record: each column in order, then orderings, then the store
-    /// reference, then the id's uniqueness (only valid rows claim an id).
-    fn check_row<'r>(&mut self, row: Row<'r>) -> std::result::Result<Vec<Value<'r>>, RowError> {
+    /// reference, then the id's uniqueness (only valid rows claim an id; event
+    /// tables' ids are checked at [`Checker::flush`]). Returns the values and the
+    /// referenced store's index.
+    fn check_row<'r>(&mut self, row: Row<'r>) -> std::result::Result<(Values<'r>, Option<u32>), RowError> {
         let cells = match row {
             Row::Malformed(raw) => return Err((String::new(), Reason::MalformedRow, raw)),
             Row::Cells(cells) => cells,
         };
         let columns = self.table.columns();
-        let mut values = Vec::with_capacity(columns.len());
+        let mut values = Values::new();
         for (column, cell) in columns.iter().zip(cells) {
             let value = cell::check(cell, column.kind).map_err(|r| (column.name.to_string(), r, cell.display()))?;
             let required = !column.optional_value || self.conditionally_required(column.name, &values);
@@ -410,28 +423,32 @@ impl<'a> Checker<'a> {
             }
             values.push(value);
         }
-        for (earlier, later) in self.table.orderings() {
-            let (a, b) = (self.value(&values, earlier), self.value(&values, later));
-            let before = match (a, b) {
+        for &(earlier, later) in &self.orderings {
+            let before = match (&values[earlier], &values[later]) {
                 (Value::Ms(a), Value::Ms(b)) => b < a,
                 (Value::Day(a), Value::Day(b)) => b < a,
                 _ => false,
             };
             if before {
-                let at = self.index(later);
-                return Err((later.to_string(), Reason::EndBeforeStart, cells[at].display()));
+                return Err((columns[later].name.to_string(), Reason::EndBeforeStart, cells[later].display()));
             }
         }
-        for (i, column) in columns.iter().enumerate() {
-            let is_ref = column.kind == Kind::StoreRef
-                || (self.table == Table::Exemptions
-                    && column.name == "target"
-                    && self.value(&values, "scope") == &Value::Text("store".into()));
-            if let (true, Value::Text(id)) = (is_ref, &values[i])
-                && !self.stores_by_id.contains_key(id.as_ref())
-            {
-                return Err((column.name.to_string(), Reason::UnknownStore, id.to_string()));
+        let mut store = None;
+        if let Some(i) = self.store_column
+            && let Value::Text(id) = &values[i]
+        {
+            store = self.stores_by_id.get(id.as_ref()).copied();
+            if store.is_none() {
+                return Err((columns[i].name.to_string(), Reason::UnknownStore, id.to_string()));
             }
+        }
+        if self.table == Table::Exemptions
+            && self.value(&values, "scope") == &Value::Text("store".into())
+            && let Some(i) = self.table.column_index("target")
+            && let Value::Text(id) = &values[i]
+            && !self.stores_by_id.contains_key(id.as_ref())
+        {
+            return Err((columns[i].name.to_string(), Reason::UnknownStore, id.to_string()));
         }
         if let Some(i) = self.id_column
             && !self.ids_at_flush()
@@ -440,7 +457,7 @@ impl<'a> Checker<'a> {
         {
             return Err((columns[i].name.to_string(), Reason::DuplicateId, id.to_string()));
         }
-        Ok(values)
+        Ok((values, store))
     }
 
     /// An exemption's `target` is required unless its scope is `all`.
@@ -456,7 +473,7 @@ impl<'a> Checker<'a> {
         &values[self.index(column)]
     }
 
-    fn accept(&mut self, row_no: u64, values: Vec<Value>) -> Result<()> {
+    fn accept(&mut self, row_no: u64, (values, store): (Values, Option<u32>)) -> Result<()> {
         match self.table {
             Table::Stores => {
                 let text = |v: &Value| if let Value::Text(t) = v { t.to_string() } else { String::new() };
@@ -488,12 +505,7 @@ impl<'a> Checker<'a> {
                 });
             }
             _ => {
-                let columns = self.table.columns();
-                for (i, (builder, value)) in self.builders.iter_mut().zip(&values).enumerate() {
-                    let store = match (&columns[i].kind, value) {
-                        (Kind::StoreRef, Value::Text(id)) => self.stores_by_id.get(id.as_ref()).copied(),
-                        _ => None,
-                    };
+                for (builder, value) in self.builders.iter_mut().zip(&values) {
                     builder.append(value, store)?;
                 }
                 let id = self.id_column.map(|i| &values[i]);

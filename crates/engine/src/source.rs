@@ -110,7 +110,8 @@ fn map_columns(path: &Path, table: Table, header: &[String]) -> Result<Vec<Optio
     Ok(positions)
 }
 
-const MAX_COLUMNS: usize = 8;
+/// The most columns a table has.
+pub const MAX_COLUMNS: usize = 8;
 
 fn csv_rows(path: &Path, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
