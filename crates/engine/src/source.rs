@@ -149,15 +149,27 @@ fn csv_rows(path: &Path, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> R
             continue;
         }
         let mut cells = [Cell::Null; MAX_COLUMNS];
-        let mut utf8_ok = true;
-        for (i, pos) in positions.iter().enumerate() {
-            if let Some(p) = pos {
-                match std::str::from_utf8(&record[*p]) {
-                    Ok(text) => cells[i] = Cell::Text(text),
-                    Err(_) => utf8_ok = false,
+        // One UTF-8 check for the whole record (fields end at ASCII delimiters, so
+        // each field of a valid record is valid too); field by field only when it
+        // fails, since a column dengta does not read may hold anything.
+        let utf8_ok = match std::str::from_utf8(record.as_slice()) {
+            Ok(text) => {
+                for (i, pos) in positions.iter().enumerate() {
+                    if let Some(range) = pos.and_then(|p| record.range(p)) {
+                        cells[i] = Cell::Text(&text[range]);
+                    }
                 }
+                true
             }
-        }
+            Err(_) => positions.iter().enumerate().all(|(i, pos)| match pos.map(|p| std::str::from_utf8(&record[p])) {
+                Some(Ok(text)) => {
+                    cells[i] = Cell::Text(text);
+                    true
+                }
+                Some(Err(_)) => false,
+                None => true,
+            }),
+        };
         if utf8_ok {
             on_row(row_no, Row::Cells(&cells[..positions.len()]))?;
         } else {

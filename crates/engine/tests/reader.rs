@@ -253,3 +253,16 @@ fn duplicate_ids_are_found_across_batches_and_the_first_row_is_kept() {
         }
     }
 }
+
+#[test]
+fn bytes_that_are_not_utf8_reject_the_row_only_in_a_column_dengta_reads() {
+    let data = TestData::new(&[("stores", stores())]);
+    let mut text = format!("{ORDERS_HEADER},note\n").into_bytes();
+    text.extend_from_slice(b"O1,S1,I1,home,2025-03-01T10:00:00+08:00,1.00,,fine\n");
+    text.extend_from_slice(b"O2,S1,I1,home,2025-03-01T10:00:00+08:00,1.00,,\xff\xfe\n"); // unread column
+    text.extend_from_slice(b"O3,S1,I\xff,home,2025-03-01T10:00:00+08:00,1.00,,fine\n"); // item_id
+    std::fs::write(data.path().join("orders.csv"), text).expect("write");
+    let ds = reader::read_dataset(data.path(), &NoProgress).expect("dataset reads");
+    assert_eq!(rejects(&ds, Table::Orders), vec![(3, String::new(), "malformed_row")]);
+    assert_eq!(ds.summaries[&Table::Orders].accepted, 2);
+}
