@@ -40,7 +40,8 @@ use std::time::Instant;
 
 use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, UInt8Array};
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, UInt8Type};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, UInt8Type};
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums};
 use dengta_rules::{RuleBook, RuleSet};
 use serde::{Deserialize, Serialize};
@@ -213,8 +214,11 @@ fn utc_day(ms: i64) -> Day {
     Day(ms.div_euclid(MS_PER_DAY) as i32)
 }
 
-fn read_ids(path: &Path) -> Result<HashSet<String>> {
-    let mut set = HashSet::new();
+/// A hash map with a fast hasher, for keys that are not chosen by an adversary.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+fn read_ids(path: &Path) -> Result<HashSet<String, foldhash::fast::RandomState>> {
+    let mut set = HashSet::default();
     for b in read_parquet(path)? {
         let ids = b.column(0).as_string::<i32>();
         set.extend(ids.iter().flatten().map(str::to_string));
@@ -293,7 +297,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             let key = day.to_string();
             let mut seen = match files.get(&key) {
                 Some(f) => read_ids(&req.store.join(f))?,
-                None => HashSet::new(),
+                None => HashSet::default(),
             };
             let before = seen.len();
             for (bi, r) in rows {
@@ -627,32 +631,44 @@ fn load_partials(
     first: Day,
     last: Day,
 ) -> Result<HashMap<Profile, DayPartials>> {
-    let index: HashMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let index: FastMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
     let span = usize::try_from(last.0 - first.0 + 1).unwrap_or(0);
     let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::with_days(stores.len(), span)).collect();
-    let by_key: HashMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
-    // Straight from the Arrow columns: a window of a large marketplace is millions of
-    // rows, too many to key by owned strings first.
+    let by_key: FastMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
+    // Straight from the Arrow columns, the text columns read as dictionaries: a window
+    // of a large marketplace is millions of rows, and their keys repeat.
+    let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("profile", dict.clone(), false),
+        Field::new("measure", DataType::UInt8, false),
+        Field::new("store_id", dict, false),
+        Field::new("sum", DataType::Int64, false),
+        Field::new("count", DataType::Int64, false),
+    ]));
     for day in first.through(last) {
         let Some(f) = m.partials.get(&day.to_string()) else { continue };
-        for b in read_parquet(&store.join(f))? {
+        let path = store.join(f);
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        let options = ArrowReaderOptions::new().with_schema(schema.clone());
+        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+            .and_then(|b| b.with_batch_size(65_536).build())
+            .map_err(|e| Error::input(&path, e.to_string()))?;
+        for b in reader {
+            let b = b.map_err(|e| Error::input(&path, e.to_string()))?;
             let (p, code, s) = (
-                b.column(0).as_string::<i32>(),
+                b.column(0).as_dictionary::<Int32Type>(),
                 b.column(1).as_primitive::<UInt8Type>(),
-                b.column(2).as_string::<i32>(),
+                b.column(2).as_dictionary::<Int32Type>(),
             );
             let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
-            // Rows come grouped by profile and store: look a key up only when it changes.
-            let (mut last_p, mut profile): (Option<&str>, Option<usize>) = (None, None);
-            let (mut last_s, mut store_index): (Option<&str>, Option<usize>) = (None, None);
+            let profile_of: Vec<Option<usize>> =
+                p.values().as_string::<i32>().iter().map(|k| by_key.get(k?).copied()).collect();
+            let store_of: Vec<Option<usize>> =
+                s.values().as_string::<i32>().iter().map(|k| index.get(k?).copied()).collect();
+            let (pk, sk) = (p.keys(), s.keys());
             for r in 0..b.num_rows() {
-                let (pk, sk) = (p.value(r), s.value(r));
-                if last_p != Some(pk) {
-                    (last_p, profile) = (Some(pk), by_key.get(pk).copied());
-                }
-                if last_s != Some(sk) {
-                    (last_s, store_index) = (Some(sk), index.get(sk).copied());
-                }
+                let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
+                let store_index = store_of.get(sk.value(r) as usize).copied().flatten();
                 let (Some(profile), Some(i), Some(measure)) = (profile, store_index, Measure::from_code(code.value(r)))
                 else {
                     continue;
