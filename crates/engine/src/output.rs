@@ -14,6 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use dengta_model::{Day, Indicator, Measure};
 
 use crate::daily::{ScoreRow, dimension_columns};
@@ -53,14 +54,6 @@ pub fn daily_header() -> Vec<String> {
     h
 }
 
-fn fixed(v: Option<f64>) -> String {
-    v.map_or_else(String::new, |v| format!("{v:.10}"))
-}
-
-fn shortest(v: Option<f64>) -> String {
-    v.map_or_else(String::new, |v| format!("{v:?}"))
-}
-
 /// Writes `daily_scores.csv`.
 pub fn write_daily_csv(path: &Path, rows: &[ScoreRow]) -> Result<()> {
     write_atomically(path, |out| {
@@ -73,26 +66,92 @@ pub fn write_daily_csv(path: &Path, rows: &[ScoreRow]) -> Result<()> {
 }
 
 fn write_daily_records<W: std::io::Write>(w: &mut csv::Writer<W>, rows: &[ScoreRow]) -> csv::Result<()> {
-    let mut record: Vec<String> = Vec::with_capacity(40);
+    use std::fmt::Write as _;
+    // One buffer for every field: no allocation per field.
+    let mut buf = String::with_capacity(64);
+    let mut field = |w: &mut csv::Writer<W>, fill: &mut dyn FnMut(&mut String)| -> csv::Result<()> {
+        buf.clear();
+        fill(&mut buf);
+        w.write_field(buf.as_bytes())
+    };
     for r in rows {
-        record.clear();
-        record.push(r.store_id.clone());
-        record.push(r.date.to_string());
-        record.push(r.rule_version.clone());
-        record.push(r.category.clone());
-        record.push(r.verdict.status().to_string());
-        record.push(r.verdict.reason().to_string());
-        record.push(r.score_text());
-        record.push(r.star.map_or_else(String::new, |s| s.to_string()));
-        record.extend(r.dims.iter().map(|d| fixed(*d)));
-        for c in &r.indicators {
-            record.push(shortest(c.value));
-            record.push(c.n.map_or_else(String::new, |n| n.to_string()));
-            record.push(fixed(c.score));
+        w.write_field(&r.store_id)?;
+        field(w, &mut |b| write_day(b, r.date))?;
+        w.write_field(&r.rule_version)?;
+        w.write_field(&r.category)?;
+        w.write_field(r.verdict.status())?;
+        w.write_field(r.verdict.reason())?;
+        field(w, &mut |b| b.push_str(&r.score_text()))?;
+        field(w, &mut |b| {
+            if let Some(s) = r.star {
+                let _ = write!(b, "{s}");
+            }
+        })?;
+        for d in &r.dims {
+            field(w, &mut |b| write_fixed(b, *d))?;
         }
-        w.write_record(&record)?;
+        for c in &r.indicators {
+            field(w, &mut |b| {
+                if let Some(v) = c.value {
+                    let _ = write!(b, "{v:?}");
+                }
+            })?;
+            field(w, &mut |b| {
+                if let Some(n) = c.n {
+                    let _ = write!(b, "{n}");
+                }
+            })?;
+            field(w, &mut |b| write_fixed(b, c.score))?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     Ok(())
+}
+
+/// A day as `YYYY-MM-DD`, as [`Day`]'s `Display` writes it, without a format string.
+fn write_day(out: &mut String, day: dengta_model::Day) {
+    use chrono::Datelike;
+    use std::fmt::Write as _;
+    let date = day.date();
+    let _ = if (0..=9999).contains(&date.year()) {
+        write!(out, "{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+    } else {
+        write!(out, "{day}")
+    };
+}
+
+/// `v` with ten decimals, exactly as `format!("{v:.10}")` writes it (the binary
+/// value rounded to nearest, ties to even), by integer arithmetic when `v` is a
+/// non-negative value below 10⁶ (every score and dimension): the general float
+/// formatter is the slowest part of writing a daily row.
+fn write_fixed(out: &mut String, v: Option<f64>) {
+    use std::fmt::Write as _;
+    let Some(v) = v else { return };
+    if let Some(tenths) = fixed10(v) {
+        let unit = 10_000_000_000u128;
+        let _ = write!(out, "{}.{:010}", tenths / unit, tenths % unit);
+    } else {
+        let _ = write!(out, "{v:.10}");
+    }
+}
+
+/// `v × 10¹⁰` rounded to nearest, ties to even, when `0 ≤ v < 10⁶`; `None` otherwise.
+fn fixed10(v: f64) -> Option<u128> {
+    if !v.is_finite() || !v.is_sign_positive() || v >= 1e6 {
+        return None;
+    }
+    let bits = v.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = u128::from(bits & ((1u64 << 52) - 1));
+    if exponent == 0 && fraction == 0 {
+        return Some(0);
+    }
+    let (mantissa, shift) = if exponent == 0 { (fraction, 1074) } else { (fraction | (1u128 << 52), 1075 - exponent) };
+    // v = mantissa / 2^shift, with shift > 0 since v < 2^52.
+    let shift = u32::try_from(shift).ok().filter(|s| (1..128).contains(s))?;
+    let scaled = mantissa * 10_000_000_000u128; // < 2^53 · 2^34
+    let (q, r, half) = (scaled >> shift, scaled & ((1u128 << shift) - 1), 1u128 << (shift - 1));
+    Some(if r > half || (r == half && q & 1 == 1) { q + 1 } else { q })
 }
 
 /// Writes `daily_scores.csv` and `daily_scores.parquet` a block of rows at a time,
@@ -120,8 +179,15 @@ impl DailyWriter {
             .map_err(|e| Error::Engine(format!("writing {}: {e}", csv_path.display())))?;
         let header = header.into_inner().map_err(|e| Error::Engine(e.to_string()))?;
         csv.write_all(&header).map_err(|e| Error::io(csv_path, e))?;
-        let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
-        let parquet = ArrowWriter::try_new(open(parquet_path)?, daily_schema(), Some(props))?;
+        // Dictionaries for the text columns only: numbers are hashed for nothing
+        // there, and ZSTD compresses their repeats anyway.
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_dictionary_enabled(false);
+        for text in ["store_id", "rule_version", "category", "status", "reason"] {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(text), true);
+        }
+        let parquet = ArrowWriter::try_new(open(parquet_path)?, daily_schema(), Some(props.build()))?;
         Ok(DailyWriter {
             csv_path: csv_path.to_path_buf(),
             parquet_path: parquet_path.to_path_buf(),
@@ -321,4 +387,51 @@ pub fn partials_batch(
 /// Formats a day for file names and JSON.
 pub fn day_text(day: Day) -> String {
     day.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed_text(v: f64) -> String {
+        let mut s = String::new();
+        write_fixed(&mut s, Some(v));
+        s
+    }
+
+    #[test]
+    fn fixed_decimals_equal_the_float_formatter() {
+        let mut values: Vec<f64> =
+            vec![0.0, -0.0, 1e-300, 5e-11, 0.25, 4.99999999995, 5.0, 999_999.99, 1e6, 2.5e7, -1.5];
+        // Exact ties at the tenth decimal (odd multiples of 2^-11) and ratios of small integers.
+        values.extend((1..4000).step_by(2).map(|k| f64::from(k) / 2048.0));
+        for d in 1..200 {
+            values.extend((0..=5 * d).map(|n| f64::from(n) / f64::from(d)));
+        }
+        // Random bit patterns.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+            values.push(f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000) * 6.0);
+        }
+        let mut fast = 0;
+        for v in values {
+            fast += usize::from(fixed10(v).is_some());
+            assert_eq!(fixed_text(v), format!("{v:.10}"), "{v:e}");
+        }
+        assert!(fast > 200_000, "the integer path is taken ({fast})");
+    }
+
+    #[test]
+    fn days_are_written_as_their_display() {
+        for d in [-800_000, -1, 0, 1, 19_000, 20_454, 2_932_896, 2_932_897] {
+            let day = dengta_model::Day(d);
+            let mut s = String::new();
+            write_day(&mut s, day);
+            assert_eq!(s, day.to_string());
+        }
+    }
 }
