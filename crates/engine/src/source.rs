@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, LargeStringArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{self as dt, DataType, TimeUnit};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -194,14 +194,15 @@ fn parquet_rows(
     let reader = builder.with_batch_size(8192).build().map_err(|e| Error::input(path, e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| Error::input(path, e.to_string()))?;
-        let columns: Vec<Option<ArrayRef>> =
+        let arrays: Vec<Option<ArrayRef>> =
             positions.iter().map(|p| p.map(|p| plain(batch.column(p))).transpose()).collect::<Result<_>>()?;
+        let columns: Vec<Option<Column>> = arrays.iter().map(|a| a.as_ref().map(Column::of)).collect();
         for row in 0..batch.num_rows() {
             *row_no += 1;
             let mut cells = [Cell::Null; MAX_COLUMNS];
             for (i, col) in columns.iter().enumerate() {
                 if let Some(col) = col {
-                    cells[i] = cell_at(col, row);
+                    cells[i] = col.cell(row);
                 }
             }
             on_row(*row_no, Row::Cells(&cells[..positions.len()]))?;
@@ -215,6 +216,37 @@ fn plain(array: &ArrayRef) -> Result<ArrayRef> {
     match array.data_type() {
         DataType::Dictionary(_, value) => Ok(cast(array, value)?),
         _ => Ok(array.clone()),
+    }
+}
+
+/// A column of a batch with its type resolved once, not once per cell, for the
+/// types most files have.
+enum Column<'a> {
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    Int64(&'a Int64Array),
+    Other(&'a ArrayRef),
+}
+
+impl<'a> Column<'a> {
+    fn of(array: &'a ArrayRef) -> Column<'a> {
+        match array.data_type() {
+            DataType::Utf8 => Column::Utf8(array.as_string::<i32>()),
+            DataType::LargeUtf8 => Column::LargeUtf8(array.as_string::<i64>()),
+            DataType::Int64 => Column::Int64(array.as_primitive::<dt::Int64Type>()),
+            _ => Column::Other(array),
+        }
+    }
+
+    /// The cell at `row`, as [`cell_at`] reads it.
+    fn cell(&self, row: usize) -> Cell<'a> {
+        match self {
+            Column::Utf8(a) if a.is_valid(row) => Cell::Text(a.value(row)),
+            Column::LargeUtf8(a) if a.is_valid(row) => Cell::Text(a.value(row)),
+            Column::Int64(a) if a.is_valid(row) => Cell::Int(a.value(row)),
+            Column::Utf8(_) | Column::LargeUtf8(_) | Column::Int64(_) => Cell::Null,
+            Column::Other(a) => cell_at(a, row),
+        }
     }
 }
 
