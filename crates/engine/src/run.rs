@@ -266,30 +266,47 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     );
     // Daily rows are written as they are scored, a block of stores at a time; a
     // --daily-only run does not keep them (its memory does not grow with the rows).
+    // Beside the scoring, which keeps the cores busy, a thread that mostly waits on
+    // the disk writes the partials file and, for a --daily-only run (nothing reads
+    // the staged events after the aggregation), removes the staged events.
     let t = Instant::now();
     let daily_csv = req.out.join(files::DAILY_CSV);
     let daily_parquet = req.out.join(files::DAILY_PARQUET);
-    let mut writer = output::DailyWriter::create(&daily_csv, &daily_parquet)?;
+    let partials_path = req.out.join(files::PARTIALS);
     let mut rows = Vec::new();
     let mut stores_scored = 0;
-    let score_warnings = daily::score_range_each(&ds, book, &partials, req.from, req.to, progress, &mut |block| {
-        writer.write(&block)?;
-        // Rows come ordered by store: count the changes of store.
-        stores_scored +=
-            block.windows(2).filter(|w| w[0].store_id != w[1].store_id).count() + usize::from(!block.is_empty());
-        if !req.daily_only {
-            rows.extend(block);
-        }
-        Ok(())
-    })?;
-    let daily_rows = writer.rows;
-    writer.finish()?;
+    let (scored, beside) = std::thread::scope(|scope| {
+        let beside = scope.spawn(|| -> Result<()> {
+            write_partials(&partials_path, &ds, &partials)?;
+            if req.daily_only {
+                std::fs::remove_dir_all(&stage).map_err(|e| Error::io(&stage, e))?;
+            }
+            Ok(())
+        });
+        let scored = (|| -> Result<(Vec<String>, usize)> {
+            let mut writer = output::DailyWriter::create(&daily_csv, &daily_parquet)?;
+            let warnings = daily::score_range_each(&ds, book, &partials, req.from, req.to, progress, &mut |block| {
+                writer.write(&block)?;
+                // Rows come ordered by store: count the changes of store.
+                stores_scored += block.windows(2).filter(|w| w[0].store_id != w[1].store_id).count()
+                    + usize::from(!block.is_empty());
+                if !req.daily_only {
+                    rows.extend(block);
+                }
+                Ok(())
+            })?;
+            let daily_rows = writer.rows;
+            writer.finish()?;
+            Ok((warnings, daily_rows))
+        })();
+        (scored, beside.join())
+    });
+    beside.unwrap_or_else(|_| Err(Error::Internal("the thread writing the partials panicked".into())))?;
+    let (score_warnings, daily_rows) = scored?;
     tracing::info!(seconds = t.elapsed().as_secs_f64(), rows = daily_rows, "Scored and wrote store-days.");
     let t = Instant::now();
 
     progress.stage("writing results", None);
-    let partials_path = req.out.join(files::PARTIALS);
-    write_partials(&partials_path, &ds, &partials)?;
     let (months, annual, period_warnings, peers, year_to_date, items) = if req.daily_only {
         Default::default()
     } else {
@@ -315,7 +332,9 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         output::write_atomically(&path, |w| w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&path, e)))?;
     }
 
-    std::fs::remove_dir_all(&stage).map_err(|e| Error::io(&stage, e))?;
+    if !req.daily_only {
+        std::fs::remove_dir_all(&stage).map_err(|e| Error::io(&stage, e))?;
+    }
     tracing::info!(seconds = t.elapsed().as_secs_f64(), "Wrote results.");
     let mut warnings = ds.warnings.clone();
     warnings.extend(score_warnings);
