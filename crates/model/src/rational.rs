@@ -196,7 +196,23 @@ impl Exact {
     }
 }
 
+/// `x` when it is below 2⁶² in magnitude: a product of two such is below 2¹²⁴, a
+/// sum of two such products below 2¹²⁵, so neither needs an overflow check.
+fn narrow(x: i128) -> Option<i64> {
+    (x.unsigned_abs() < 1 << 62).then_some(x as i64)
+}
+
 fn add_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
+    if let (Some(a), Some(b), Some(c), Some(d)) = (narrow(a), narrow(b), narrow(c), narrow(d)) {
+        // Denominators are positive here (the small form keeps them so).
+        let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
+        if b == d {
+            return Exact::small(a + c, b);
+        }
+        let g = gcd64(b as u64, d as u64) as i128;
+        let (bg, dg) = (exact_div(b, g), exact_div(d, g));
+        return Exact::small(a * dg + c * bg, bg * d);
+    }
     if b == d {
         return Exact::small(a.checked_add(c)?, b);
     }
@@ -210,6 +226,14 @@ fn sub_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
 }
 
 fn mul_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
+    if let (Some(a), Some(b), Some(c), Some(d)) = (narrow(a), narrow(b), narrow(c), narrow(d)) {
+        // `b` is positive; `d` may be negative (a division passes the divisor's
+        // numerator here). Lowest terms as below, products without overflow checks.
+        let g1 = (gcd64(a.unsigned_abs(), d.unsigned_abs()) as i64).max(1);
+        let g2 = (gcd64(c.unsigned_abs(), b.unsigned_abs()) as i64).max(1);
+        let (n, d) = (i128::from(a / g1) * i128::from(c / g2), i128::from(b / g2) * i128::from(d / g1));
+        return Some(Exact(if d < 0 { Repr::Small(-n, -d) } else { Repr::Small(n, d) }));
+    }
     let g1 = i128::try_from(gcd(a, d)).ok()?.max(1);
     let g2 = i128::try_from(gcd(c, b)).ok()?.max(1);
     let (a, d) = (exact_div(a, g1), exact_div(d, g1));
@@ -373,6 +397,9 @@ mod tests {
     fn any_ratio() -> impl Strategy<Value = (i128, i128)> {
         prop_oneof![
             (-1000i128..1000, 1i128..1000),
+            // Around the 2⁶² bound of the unchecked fast paths.
+            (prop_oneof![(1i128 << 62) - 3..(1i128 << 62) + 3, -(1i128 << 62) - 3..-(1i128 << 62) + 3], 1i128..5),
+            (-5i128..5, prop_oneof![(1i128 << 62) - 3..(1i128 << 62) + 3, -(1i128 << 62) - 3..-(1i128 << 62) + 3]),
             (any::<i64>().prop_map(i128::from), (1i64..i64::MAX).prop_map(i128::from)),
             (any::<i128>(), any::<i128>().prop_filter("non-zero", |d| *d != 0)),
         ]

@@ -7,6 +7,9 @@ use dengta_model::exact::{self, Exact};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Curve {
     points: Vec<(Exact, Exact)>,
+    /// The slope of each segment, `(s1 - s0) / (v1 - v0)`, worked out once: a score
+    /// is then one subtraction, one product and one sum (the same exact value).
+    slopes: Vec<Exact>,
 }
 
 /// Where a value fell on a curve.
@@ -23,7 +26,8 @@ pub enum Segment {
 impl Curve {
     /// A curve from points already checked to be sorted, distinct and at least two.
     pub(crate) fn new(points: Vec<(Exact, Exact)>) -> Curve {
-        Curve { points }
+        let slopes = points.windows(2).map(|w| (&w[1].1 - &w[0].1) / (&w[1].0 - &w[0].0)).collect();
+        Curve { points, slopes }
     }
 
     /// The points, sorted by value.
@@ -44,8 +48,7 @@ impl Curve {
         // First point strictly above the value; the value is > points[0].0 here.
         let upper = self.points.partition_point(|(v, _)| v <= value);
         let (v0, s0) = &self.points[upper - 1];
-        let (v1, s1) = &self.points[upper];
-        let score = s0 + (value - v0) * (s1 - s0) / (v1 - v0);
+        let score = s0 + (value - v0) * &self.slopes[upper - 1];
         (score, Segment::Between(upper - 1))
     }
 
