@@ -163,7 +163,7 @@ pub fn score_range(
 }
 
 /// Stores scored together (on every core) before their rows are handed on.
-const STORES_PER_BLOCK: usize = 1024;
+const STORES_PER_BLOCK: usize = 64;
 
 /// Scores every operating store-day in `from..=to` and hands the rows to `sink` a
 /// block of stores at a time, ordered by store id then date: memory holds one
