@@ -7,12 +7,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc instead of the system allocator: the engine allocates and frees large
-/// Arrow and Parquet buffers a batch at a time, which glibc serves with `mmap` and
-/// `munmap` (a page fault and a cleared page for every page of every batch).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("DENGTA_LOG")
