@@ -260,6 +260,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         _ => req.batch.clone(),
     };
     let mut ds = reader::read_dataset(&batch_dir, progress)?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "Opened the store and read the batch.");
 
     let book = match &previous {
         Some(m) => rule_book(&req.store, m)?,
@@ -348,6 +349,11 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         events.row_numbers = rows_kept;
     }
 
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        duplicates = duplicates.len(),
+        "Dropped events already ingested."
+    );
     // The range scored.
     let rules_now = book.versions().last().ok_or_else(|| Error::InvalidRequest("the store has no rules".into()))?;
     let batch_day = match req.day {
@@ -414,6 +420,11 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         partial_writes.push((key.clone(), PathBuf::from(format!("partials/date={key}/{g}.parquet")), merged));
     }
 
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        days = touched.len(),
+        "Aggregated the batch and merged the partials."
+    );
     // Which days to rescore.
     let max_window =
         book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
@@ -466,13 +477,16 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     manifest.from = from.to_string();
     manifest.horizon = horizon.to_string();
 
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "Wrote the new partials and ids.");
     let mut rows_written = 0;
     let mut warnings = ds.warnings.clone();
     if let (Some(first), Some(last)) = (rescore.first().copied(), rescore.last().copied()) {
         progress.stage("scoring the days the batch touched", None);
         let partials =
             load_partials(&req.store, &manifest, &ds.stores, &profiles, first.plus(1 - max_window as i32), last)?;
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "Loaded the partials of the windows.");
         let (rows, w) = daily::score_range(&ds, &book, &partials, first, last, progress)?;
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), rows = rows.len(), "Scored the days.");
         warnings.extend(w);
         let mut by_day: BTreeMap<Day, Vec<ScoreRow>> = BTreeMap::new();
         for r in rows.into_iter().filter(|r| rescore.contains(&r.date)) {
@@ -503,6 +517,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         manifest.rejects.push(rel);
     }
     commit(&req.store, &manifest)?;
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), "Committed.");
     // What this batch replaced; leftovers of a killed run go at the next `open`.
     if let Some(before) = &previous {
         let now = referenced(&manifest);
@@ -645,35 +660,50 @@ fn load_partials(
         Field::new("sum", DataType::Int64, false),
         Field::new("count", DataType::Int64, false),
     ]));
-    for day in first.through(last) {
-        let Some(f) = m.partials.get(&day.to_string()) else { continue };
-        let path = store.join(f);
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+    let read = |path: &Path| -> Result<Vec<RecordBatch>> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let options = ArrowReaderOptions::new().with_schema(schema.clone());
         let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
             .and_then(|b| b.with_batch_size(65_536).build())
-            .map_err(|e| Error::input(&path, e.to_string()))?;
-        for b in reader {
-            let b = b.map_err(|e| Error::input(&path, e.to_string()))?;
-            let (p, code, s) = (
-                b.column(0).as_dictionary::<Int32Type>(),
-                b.column(1).as_primitive::<UInt8Type>(),
-                b.column(2).as_dictionary::<Int32Type>(),
-            );
-            let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
-            let profile_of: Vec<Option<usize>> =
-                p.values().as_string::<i32>().iter().map(|k| by_key.get(k?).copied()).collect();
-            let store_of: Vec<Option<usize>> =
-                s.values().as_string::<i32>().iter().map(|k| index.get(k?).copied()).collect();
-            let (pk, sk) = (p.keys(), s.keys());
-            for r in 0..b.num_rows() {
-                let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
-                let store_index = store_of.get(sk.value(r) as usize).copied().flatten();
-                let (Some(profile), Some(i), Some(measure)) = (profile, store_index, Measure::from_code(code.value(r)))
-                else {
-                    continue;
-                };
-                parts[profile].add(i, measure, day, MeasureSums { sum: sum.value(r), count: count.value(r) });
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        reader.map(|b| b.map_err(|e| Error::input(path, e.to_string()))).collect()
+    };
+    let files: Vec<(Day, PathBuf)> =
+        first.through(last).filter_map(|day| Some((day, store.join(m.partials.get(&day.to_string())?)))).collect();
+    // Files are decoded on every core a few days at a time (memory holds those
+    // days), then added in day order (each series then arrives sorted).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    for group in files.chunks(4 * threads) {
+        let decoded: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = group.iter().map(|(_, path)| scope.spawn(|| read(path))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a thread reading partials panicked".into()))))
+                .collect()
+        });
+        for ((day, _), batches) in group.iter().zip(decoded) {
+            for b in batches? {
+                let (p, code, s) = (
+                    b.column(0).as_dictionary::<Int32Type>(),
+                    b.column(1).as_primitive::<UInt8Type>(),
+                    b.column(2).as_dictionary::<Int32Type>(),
+                );
+                let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+                let profile_of: Vec<Option<usize>> =
+                    p.values().as_string::<i32>().iter().map(|k| by_key.get(k?).copied()).collect();
+                let store_of: Vec<Option<usize>> =
+                    s.values().as_string::<i32>().iter().map(|k| index.get(k?).copied()).collect();
+                let (pk, sk) = (p.keys(), s.keys());
+                for r in 0..b.num_rows() {
+                    let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
+                    let store_index = store_of.get(sk.value(r) as usize).copied().flatten();
+                    let (Some(profile), Some(i), Some(measure)) =
+                        (profile, store_index, Measure::from_code(code.value(r)))
+                    else {
+                        continue;
+                    };
+                    parts[profile].add(i, measure, *day, MeasureSums { sum: sum.value(r), count: count.value(r) });
+                }
             }
         }
     }
