@@ -185,7 +185,7 @@ pub fn score_range_each(
     order.sort_by(|a, b| ds.stores[*a].id.cmp(&ds.stores[*b].id));
     progress.stage("scoring store-days", Some(order.len() as u64));
 
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let threads = crate::cores();
     let score_block = |block: &[usize]| -> Result<Vec<ScoreRow>> {
         let chunk = block.len().div_ceil(threads).max(1);
         let results: Vec<Result<Vec<ScoreRow>>> = std::thread::scope(|scope| {

@@ -227,10 +227,19 @@ fn read_ids(path: &Path) -> Result<HashSet<String, foldhash::fast::RandomState>>
 }
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
+    read_parquet_as(path, None)
+}
+
+/// The batches of a Parquet file, read with `schema` when given (e.g. text columns
+/// as dictionaries).
+fn read_parquet_as(path: &Path, schema: Option<&Arc<Schema>>) -> Result<Vec<RecordBatch>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| Error::input(path, e.to_string()))?
-        .build()
+    let mut options = ArrowReaderOptions::new();
+    if let Some(schema) = schema {
+        options = options.with_schema(schema.clone());
+    }
+    let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+        .and_then(|b| b.with_batch_size(65_536).build())
         .map_err(|e| Error::input(path, e.to_string()))?;
     reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::input(path, e.to_string()))
 }
@@ -660,22 +669,15 @@ fn load_partials(
         Field::new("sum", DataType::Int64, false),
         Field::new("count", DataType::Int64, false),
     ]));
-    let read = |path: &Path| -> Result<Vec<RecordBatch>> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let options = ArrowReaderOptions::new().with_schema(schema.clone());
-        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
-            .and_then(|b| b.with_batch_size(65_536).build())
-            .map_err(|e| Error::input(path, e.to_string()))?;
-        reader.map(|b| b.map_err(|e| Error::input(path, e.to_string()))).collect()
-    };
     let files: Vec<(Day, PathBuf)> =
         first.through(last).filter_map(|day| Some((day, store.join(m.partials.get(&day.to_string())?)))).collect();
     // Files are decoded on every core a few days at a time (memory holds those
     // days), then added in day order (each series then arrives sorted).
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let threads = crate::cores();
     for group in files.chunks(4 * threads) {
         let decoded: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = group.iter().map(|(_, path)| scope.spawn(|| read(path))).collect();
+            let handles: Vec<_> =
+                group.iter().map(|(_, path)| scope.spawn(|| read_parquet_as(path, Some(&schema)))).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a thread reading partials panicked".into()))))

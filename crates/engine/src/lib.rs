@@ -50,3 +50,8 @@ pub mod table_out;
 
 pub use error::{Error, Result};
 pub use progress::{NoProgress, Progress};
+
+/// The threads worth running CPU-bound work on: the cores this process may use.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -205,7 +205,7 @@ impl DailyWriter {
         // Formatting numbers is most of the cost: format parts of the block on every
         // core, and encode the Parquet batch beside them.
         let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", self.csv_path.display()));
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+        let threads = crate::cores();
         let part = rows.len().div_ceil(threads).max(1);
         let (texts, batch) = std::thread::scope(|scope| {
             let batch = scope.spawn(|| daily_batch(rows));

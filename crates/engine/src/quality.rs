@@ -172,7 +172,7 @@ pub async fn item_quality(ds: &Dataset, book: &RuleBook, from: Day, to: Day) -> 
     }
     let Some((_, _, first_series)) = days.first() else { return Ok(Vec::new()) };
     let keys: Vec<&(u32, String)> = first_series.keys().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let threads = crate::cores();
     let chunk = keys.len().div_ceil(threads).max(1);
     let parts: Vec<Vec<ItemRow>> = std::thread::scope(|scope| {
         let handles: Vec<_> = keys

@@ -70,7 +70,7 @@ pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOpti
     progress.stage("reading events", None);
     let rest: Vec<Table> = Table::ALL.into_iter().filter(|t| *t != Table::Stores).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(rest.len());
+    let threads = crate::cores().min(rest.len());
     let index = &ds.store_index;
     let mut results: Vec<(Table, Result<Option<TableRead>>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
