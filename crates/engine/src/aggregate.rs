@@ -6,6 +6,7 @@
 //! output is the long table `(measure, store, day, sum, count)`. The same logical
 //! plan can run on a Ballista cluster, since it uses only built-in expressions.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -108,6 +109,24 @@ pub fn spec(measure: Measure, p: &Profile) -> MeasureSpec {
         ),
     };
     MeasureSpec { measure, table, filter, anchor, value }
+}
+
+/// The columns of each event table (names as in [`crate::dataset::event_schema`])
+/// that the aggregation reads for these profiles: what a run that needs only the
+/// partials keeps of the events (see [`crate::reader::ReadOptions::columns`]).
+pub fn columns_read<'p>(profiles: impl IntoIterator<Item = &'p Profile>) -> BTreeMap<Table, BTreeSet<String>> {
+    let mut columns: BTreeMap<Table, BTreeSet<String>> = BTreeMap::new();
+    for profile in profiles {
+        for measure in Measure::ALL {
+            let s = spec(measure, profile);
+            let used = columns.entry(s.table).or_default();
+            used.insert("store".to_string());
+            for expr in s.filter.iter().chain([&s.anchor, &s.value]) {
+                used.extend(expr.column_refs().into_iter().map(|c| c.name.clone()));
+            }
+        }
+    }
+    columns
 }
 
 /// The business day of an instant expression: floor((ms + offset) / day), also for

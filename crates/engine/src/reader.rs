@@ -2,7 +2,7 @@
 //! row is accounted for, duplicates keep the first valid row, a missing required
 //! column stops the run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, BooleanBuilder, Date32Builder, Int64Builder, StringBuilder, UInt32Builder,
 };
 use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -34,6 +35,11 @@ pub struct ReadOptions {
     /// stays bounded by one batch per table and the id sets, whatever the size of the
     /// dataset. Row numbers of accepted rows are not kept.
     pub spill: Option<PathBuf>,
+    /// Keep only these columns of each event table (names as in [`event_schema`]);
+    /// every column when `None`. A run that needs only the daily scores keeps the
+    /// columns the aggregation reads and does not build or spill the others (item
+    /// ids, categories, order ids). Every column is still checked.
+    pub columns: Option<BTreeMap<Table, BTreeSet<String>>>,
 }
 
 /// Reads and checks every table of a dataset directory, holding the checked events
@@ -140,11 +146,10 @@ fn read_table(
     options: &ReadOptions,
 ) -> Result<Option<TableRead>> {
     let Some(src) = source::locate(dir, table)? else { return Ok(None) };
-    let spill = match (&options.spill, Table::EVENTS.contains(&table)) {
-        (Some(folder), true) => Some(Spill::create(folder, table)?),
-        _ => None,
-    };
-    let mut checker = Checker::new(table, stores_by_id, spill);
+    let spill = options.spill.as_deref().filter(|_| Table::EVENTS.contains(&table));
+    let keep = |name: &str| options.columns.as_ref().is_none_or(|c| c.get(&table).is_some_and(|c| c.contains(name)));
+    let expected = src.estimated_rows().unwrap_or(0);
+    let mut checker = Checker::new(table, stores_by_id, spill, &keep, expected)?;
     let mut summary = TableSummary { source: Some(src.path().to_path_buf()), ..TableSummary::default() };
     let mut rejects = Vec::new();
     source::for_each_row(&src, table, &mut |row_no, row| {
@@ -234,7 +239,7 @@ struct Spill {
 }
 
 impl Spill {
-    fn create(folder: &Path, table: Table) -> Result<Spill> {
+    fn create(folder: &Path, table: Table, schema: SchemaRef) -> Result<Spill> {
         let dir = folder.join(table.name());
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -252,7 +257,7 @@ impl Spill {
             .set_statistics_enabled(EnabledStatistics::None)
             .set_max_row_group_row_count(Some(4 * BATCH_ROWS))
             .build();
-        let writer = ArrowWriter::try_new(std::io::BufWriter::new(file), event_schema(table), Some(props))?;
+        let writer = ArrowWriter::try_new(std::io::BufWriter::new(file), schema, Some(props))?;
         Ok(Spill { path, writer })
     }
 }
@@ -276,11 +281,23 @@ struct IdSet {
 const ID_PARTS: usize = 256;
 
 impl IdSet {
-    fn new() -> IdSet {
+    /// A set sized for about `expected` ids (it grows past that if need be).
+    fn new(expected: u64) -> IdSet {
         use std::hash::BuildHasher;
+        // Ids spread evenly over the parts; a margin for the spread and the estimate.
+        let per_part = usize::try_from(expected / ID_PARTS as u64).unwrap_or(usize::MAX / 4);
+        let per_part = per_part.saturating_add(per_part / 10);
         IdSet {
             seed: std::collections::hash_map::RandomState::new().hash_one(0u8),
-            parts: (0..ID_PARTS).map(|_| HashTable::default()).collect(),
+            parts: (0..ID_PARTS)
+                .map(|_| {
+                    let mut table = HashTable::default();
+                    if per_part > 0 {
+                        table.reserve(per_part);
+                    }
+                    table
+                })
+                .collect(),
             grouped: Vec::new(),
         }
     }
@@ -341,8 +358,10 @@ impl IdSet {
 /// An open-addressing set of 128-bit hashes (linear probing, at most half full): an
 /// insert reads one or two neighbouring slots, where a general hash table reads a
 /// control byte and then a slot elsewhere. The hashes are already uniform, so a
-/// slot's index is taken from their low bits; 0 marks an empty slot, so the hash 0
-/// is stored as 1 (a merge of two of 2¹²⁸ values).
+/// slot's index is their low 64 bits scaled to the number of slots (multiply and
+/// shift: any size, not only powers of two, so a table sized from the expected
+/// count is not rounded up to twice that); 0 marks an empty slot, so the hash 0 is
+/// stored as 1 (a merge of two of 2¹²⁸ values).
 #[derive(Default)]
 struct HashTable {
     slots: Vec<u128>,
@@ -350,13 +369,14 @@ struct HashTable {
 }
 
 impl HashTable {
-    /// Makes room for `more` inserts without growing in between.
+    /// Makes room for `more` inserts without growing in between: to exactly twice
+    /// the count when the table is empty (sized up front), else at least doubling.
     fn reserve(&mut self, more: usize) {
         let needed = (self.len + more) * 2;
         if needed <= self.slots.len() {
             return;
         }
-        let capacity = needed.next_power_of_two().max(64);
+        let capacity = if self.len == 0 { needed.max(64) } else { needed.max(2 * self.slots.len()) };
         let old = std::mem::replace(&mut self.slots, vec![0; capacity]);
         for h in old.into_iter().filter(|h| *h != 0) {
             self.place(h);
@@ -365,8 +385,8 @@ impl HashTable {
 
     /// Puts `hash` (not 0) in the first empty slot of its run; `false` when it is there.
     fn place(&mut self, hash: u128) -> bool {
-        let mask = self.slots.len() - 1;
-        let mut i = hash as usize & mask;
+        let n = self.slots.len();
+        let mut i = ((u128::from(hash as u64) * n as u128) >> 64) as usize;
         loop {
             match self.slots[i] {
                 0 => {
@@ -374,7 +394,12 @@ impl HashTable {
                     return true;
                 }
                 h if h == hash => return false,
-                _ => i = (i + 1) & mask,
+                _ => {
+                    i += 1;
+                    if i == n {
+                        i = 0;
+                    }
+                }
             }
         }
     }
@@ -402,7 +427,15 @@ struct Checker<'a> {
     store_column: Option<usize>,
     ids: IdSet,
     spill: Option<Spill>,
-    builders: Vec<ColumnBuilder>,
+    /// One per column of the table; `None` for a column not kept (see
+    /// [`ReadOptions::columns`]). The id column is always built: a duplicate's
+    /// reject quotes it.
+    builders: Vec<Option<ColumnBuilder>>,
+    /// The schema of the built columns, the id column's position among them, and
+    /// the positions among them of the columns kept.
+    built: SchemaRef,
+    id_in_batch: Option<usize>,
+    kept: Vec<usize>,
     pending: usize,
     batches: Vec<RecordBatch>,
     stores: Vec<Store>,
@@ -419,26 +452,50 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(table: Table, stores_by_id: &'a HashMap<String, u32>, spill: Option<Spill>) -> Checker<'a> {
+    fn new(
+        table: Table,
+        stores_by_id: &'a HashMap<String, u32>,
+        spill: Option<&Path>,
+        keep: &dyn Fn(&str) -> bool,
+        expected_rows: u64,
+    ) -> Result<Checker<'a>> {
         let at = |name: &str| table.column_index(name).expect("orderings name columns of their own table");
-        Checker {
+        let full = event_schema(table);
+        let id_column = table.columns().iter().position(|c| c.kind == Kind::Id);
+        let built_at: Vec<usize> =
+            (0..full.fields().len()).filter(|&i| Some(i) == id_column || keep(full.field(i).name())).collect();
+        let built = SchemaRef::new(full.project(&built_at).expect("positions of the table's own schema"));
+        let kept: Vec<usize> = (0..built_at.len()).filter(|&i| keep(built.field(i).name())).collect();
+        let spill = match spill {
+            Some(folder) => Some(Spill::create(folder, table, SchemaRef::new(built.project(&kept)?))?),
+            None => None,
+        };
+        Ok(Checker {
             table,
             stores_by_id: stores_by_id.iter().map(|(id, i)| (id.as_str(), *i)).collect(),
             orderings: table.orderings().iter().map(|(a, b)| (at(a), at(b))).collect(),
             store_column: table.columns().iter().position(|c| c.kind == Kind::StoreRef),
-            ids: IdSet::new(),
+            ids: IdSet::new(if id_column.is_some() { expected_rows } else { 0 }),
             spill,
-            builders: table.columns().iter().map(|c| ColumnBuilder::for_kind(c.kind)).collect(),
+            builders: table
+                .columns()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| built_at.contains(&i).then(|| ColumnBuilder::for_kind(c.kind)))
+                .collect(),
+            id_in_batch: id_column.and_then(|i| built_at.iter().position(|&b| b == i)),
+            built,
+            kept,
             pending: 0,
             batches: Vec::new(),
             stores: Vec::new(),
             exemptions: Vec::new(),
             row_numbers: Vec::new(),
-            id_column: table.columns().iter().position(|c| c.kind == Kind::Id),
+            id_column,
             pending_rows: Vec::new(),
             pending_ids: Vec::new(),
             duplicates: Vec::new(),
-        }
+        })
     }
 
     /// Event tables check ids a batch at a time ([`Checker::flush`]); the store and
@@ -549,7 +606,9 @@ impl<'a> Checker<'a> {
             }
             _ => {
                 for (builder, value) in self.builders.iter_mut().zip(&values) {
-                    builder.append(value, store)?;
+                    if let Some(builder) = builder {
+                        builder.append(value, store)?;
+                    }
                 }
                 let id = self.id_column.map(|i| &values[i]);
                 self.pending_ids.push(if let Some(Value::Text(id)) = id { Some(self.ids.hash(id)) } else { None });
@@ -567,11 +626,11 @@ impl<'a> Checker<'a> {
         if self.pending == 0 {
             return Ok(());
         }
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(ColumnBuilder::finish).collect();
-        let mut batch = RecordBatch::try_new(event_schema(self.table), arrays)?;
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().flatten().map(ColumnBuilder::finish).collect();
+        let mut batch = RecordBatch::try_new(self.built.clone(), arrays)?;
         let repeated = self.ids.insert_batch(&self.pending_ids);
-        if let (false, Some(col)) = (repeated.is_empty(), self.id_column) {
-            let ids = batch.column(col).as_string::<i32>();
+        if let (false, Some(col), Some(at_col)) = (repeated.is_empty(), self.id_column, self.id_in_batch) {
+            let ids = batch.column(at_col).as_string::<i32>();
             let mut keep = vec![true; batch.num_rows()];
             for &at in &repeated {
                 keep[at] = false;
@@ -586,6 +645,9 @@ impl<'a> Checker<'a> {
             batch = filter_record_batch(&batch, &BooleanArray::from(keep.clone()))?;
             let mut flags = keep.iter();
             self.pending_rows.retain(|_| *flags.next().unwrap_or(&true));
+        }
+        if self.kept.len() < batch.num_columns() {
+            batch = batch.project(&self.kept)?;
         }
         if self.spill.is_none() {
             self.row_numbers.append(&mut self.pending_rows);
@@ -606,7 +668,7 @@ impl<'a> Checker<'a> {
         let output = match self.table {
             Table::Stores => Output::Stores(self.stores),
             Table::Exemptions => Output::Exemptions(self.exemptions),
-            table => {
+            _ => {
                 let files = match self.spill {
                     Some(spill) => {
                         spill.writer.close()?;
@@ -614,12 +676,8 @@ impl<'a> Checker<'a> {
                     }
                     None => Vec::new(),
                 };
-                Output::Events(EventBatches {
-                    schema: event_schema(table),
-                    batches: self.batches,
-                    row_numbers: self.row_numbers,
-                    files,
-                })
+                let schema = SchemaRef::new(self.built.project(&self.kept)?);
+                Output::Events(EventBatches { schema, batches: self.batches, row_numbers: self.row_numbers, files })
             }
         };
         Ok((output, duplicates))
@@ -632,29 +690,39 @@ mod tests {
 
     use super::{HashTable, IdSet};
 
-    /// The table agrees with a standard set through many growths, on hashes that
-    /// share low bits (long probe runs), on 0, and on repeats.
+    /// The table agrees with a standard set through many growths, from empty and
+    /// from a size that is not a power of two, on hashes that share low bits (long
+    /// probe runs at the first slot, and at the last, wrapping around), on 0, and
+    /// on repeats.
     #[test]
     fn hash_table_agrees_with_a_standard_set() {
-        let mut table = HashTable::default();
-        let mut set = HashSet::new();
-        let mut x: u128 = 0x9e37_79b9_7f4a_7c15;
-        for i in 0..20_000u128 {
-            x = x.wrapping_mul(0x2545_f491_4f6c_dd1d).wrapping_add(i);
-            let hash = match i % 5 {
-                0 => x << 100, // low bits all zero: one long run
-                1 => i / 10,   // small values, each twice, 0 and 1 among them
-                _ => x,
-            };
-            assert_eq!(table.insert(hash), set.insert(hash.max(1)), "insert #{i} of {hash:#x}");
+        for presized in [0, 3001] {
+            let mut table = HashTable::default();
+            if presized > 0 {
+                table.reserve(presized);
+                assert_eq!(table.slots.len(), 2 * presized);
+            }
+            let mut set = HashSet::new();
+            let mut x: u128 = 0x9e37_79b9_7f4a_7c15;
+            for i in 0..20_000u128 {
+                x = x.wrapping_mul(0x2545_f491_4f6c_dd1d).wrapping_add(i);
+                let hash = match i % 6 {
+                    0 => x << 100,                         // low bits all zero: one long run at slot 0
+                    1 => i / 10,                           // small values, each twice, 0 and 1 among them
+                    2 => (x << 64) | u128::from(u64::MAX), // the last slot: runs wrap around
+                    _ => x,
+                };
+                assert_eq!(table.insert(hash), set.insert(hash.max(1)), "insert #{i} of {hash:#x}");
+            }
+            assert_eq!(table.len, set.len());
+            assert!(table.len * 2 <= table.slots.len());
         }
-        assert_eq!(table.len, set.len());
     }
 
     /// A batch reports the repeats of earlier batches and of itself, keeping the first.
     #[test]
     fn id_batches_report_repeats_after_the_first() {
-        let mut ids = IdSet::new();
+        let mut ids = IdSet::new(0);
         let first: Vec<Option<u128>> = ["a", "b", "a"].iter().map(|id| Some(ids.hash(id))).collect();
         assert_eq!(ids.insert_batch(&first), vec![2]);
         let second: Vec<Option<u128>> = vec![None, Some(ids.hash("c")), Some(ids.hash("b")), None];

@@ -242,7 +242,13 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     // Checked events go to Parquet under OUT/staged (not memory), where the local
     // session and a Ballista cluster both read them; removed when the run ends.
     let stage = req.out.join("staged");
-    let options = reader::ReadOptions { spill: Some(stage.clone()) };
+    // A daily-only run keeps only the columns the aggregation reads; the other
+    // outputs (item quality, sales) read more.
+    let columns = req.daily_only.then(|| {
+        let profiles: Vec<Profile> = book.versions().iter().map(|r| Profile::of(r)).collect();
+        aggregate::columns_read(&profiles)
+    });
+    let options = reader::ReadOptions { spill: Some(stage.clone()), columns };
     let mut ds = reader::read_dataset_with(&req.dataset, progress, &options)?;
     ds.exemptions.extend(req.extra_exemptions.iter().cloned());
     tracing::info!(seconds = t.elapsed().as_secs_f64(), rejects = ds.rejects.len(), "Read and checked the dataset.");

@@ -223,8 +223,17 @@ fn duplicate_ids_are_found_across_batches_and_the_first_row_is_kept() {
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
     let data = TestData::new(&[("stores", stores()), ("orders", table(ORDERS_HEADER, &refs))]);
     let spill = tempfile::tempdir().expect("temp");
-    for options in [reader::ReadOptions::default(), reader::ReadOptions { spill: Some(spill.path().to_path_buf()) }] {
+    // In memory, spilled whole, and spilled keeping two columns (the id column is
+    // then not kept, yet duplicates are still found and quoted).
+    let two: std::collections::BTreeSet<String> = ["store".to_string(), "paid_at".to_string()].into();
+    let projected =
+        reader::ReadOptions { spill: Some(spill.path().to_path_buf()), columns: Some([(Table::Orders, two)].into()) };
+    let whole = reader::ReadOptions { spill: Some(spill.path().to_path_buf()), columns: None };
+    for options in [reader::ReadOptions::default(), whole, projected] {
         let ds = reader::read_dataset_with(data.path(), &NoProgress, &options).expect("dataset reads");
+        let quoted: Vec<&str> =
+            ds.rejects.iter().filter(|r| r.reason.name() == "duplicate_id").map(|r| r.value.as_str()).collect();
+        assert_eq!(quoted, vec!["O69999", "O5"]);
         let mut got = rejects(&ds, Table::Orders);
         got.sort();
         assert_eq!(
@@ -250,6 +259,18 @@ fn duplicate_ids_are_found_across_batches_and_the_first_row_is_kept() {
             assert_eq!(amounts.value(5), 500);
         } else {
             assert_eq!(events.files.len(), 1);
+            let file = std::fs::File::open(&events.files[0]).expect("spill file");
+            let spilled = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("spilled Parquet");
+            let names: Vec<String> = spilled.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let expected: Vec<&str> = if options.columns.is_some() {
+                vec!["store", "paid_at"]
+            } else {
+                vec!["order_id", "store", "item_id", "category", "paid_at", "amount", "picked_up_at"]
+            };
+            assert_eq!(names, expected);
+            assert_eq!(events.schema.fields().len(), expected.len());
+            assert_eq!(spilled.metadata().file_metadata().num_rows(), n as i64);
         }
     }
 }
