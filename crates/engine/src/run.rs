@@ -245,7 +245,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
     // A daily-only run keeps only the columns the aggregation reads; the other
     // outputs (item quality, sales) read more.
     let columns = req.daily_only.then(|| {
-        let profiles: Vec<Profile> = book.versions().iter().map(|r| Profile::of(r)).collect();
+        let profiles: Vec<Profile> = book.versions().iter().map(Profile::of).collect();
         aggregate::columns_read(&profiles)
     });
     let options = reader::ReadOptions { spill: Some(stage.clone()), columns };
