@@ -93,12 +93,12 @@ fn write_daily_records<W: std::io::Write>(w: &mut csv::Writer<W>, rows: &[ScoreR
         for c in &r.indicators {
             field(w, &mut |b| {
                 if let Some(v) = c.value {
-                    let _ = write!(b, "{v:?}");
+                    write_debug_float(b, v);
                 }
             })?;
             field(w, &mut |b| {
                 if let Some(n) = c.n {
-                    let _ = write!(b, "{n}");
+                    b.push_str(itoa::Buffer::new().format(n));
                 }
             })?;
             field(w, &mut |b| write_fixed(b, c.score))?;
@@ -128,10 +128,43 @@ fn write_fixed(out: &mut String, v: Option<f64>) {
     use std::fmt::Write as _;
     let Some(v) = v else { return };
     if let Some(tenths) = fixed10(v) {
-        let unit = 10_000_000_000u128;
-        let _ = write!(out, "{}.{:010}", tenths / unit, tenths % unit);
+        // Below 10⁶ · 10¹⁰ < 2⁶⁴.
+        let tenths = tenths as u64;
+        let unit = 10_000_000_000u64;
+        out.push_str(itoa::Buffer::new().format(tenths / unit));
+        out.push('.');
+        let mut digits = [b'0'; 10];
+        let mut rest = tenths % unit;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
     } else {
         let _ = write!(out, "{v:.10}");
+    }
+}
+
+/// `v` exactly as `format!("{v:?}")` writes it (the shortest digits that read back
+/// as `v`), by the `ryu` crate where the two agree. They differ in two ways: Rust
+/// writes exponents below 10⁻⁴ (`ryu` below 10⁻⁵), and where two shortest digit
+/// strings are equally near `v`, Rust takes the upper one and `ryu` the even one.
+/// Such a tie needs `v`'s exact decimal expansion to be one digit longer than the
+/// shortest (at most 18 significant digits); with `v = m·2^e`, `m` odd, it has
+/// `-e` decimals, of which at most 4 are leading zeros when `v ≥ 10⁻⁴`, so `e ≤ -23`
+/// rules ties out, and whole numbers (`e ≥ 0`, below 10¹⁴) are written exactly.
+/// Every other value goes to Rust's formatter.
+fn write_debug_float(out: &mut String, v: f64) {
+    use std::fmt::Write as _;
+    let bits = v.to_bits();
+    let field = ((bits >> 52) & 0x7ff) as i32;
+    let mantissa = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+    let e = field - 1075 + mantissa.trailing_zeros() as i32;
+    let in_range = v.is_finite() && (1e-4..1e14).contains(&v.abs());
+    if v == 0.0 || (in_range && (e <= -23 || e >= 0)) {
+        out.push_str(ryu::Buffer::new().format_finite(v));
+    } else {
+        let _ = write!(out, "{v:?}");
     }
 }
 
@@ -423,6 +456,48 @@ mod tests {
             assert_eq!(fixed_text(v), format!("{v:.10}"), "{v:e}");
         }
         assert!(fast > 200_000, "the integer path is taken ({fast})");
+    }
+
+    #[test]
+    fn shortest_floats_equal_the_debug_formatter() {
+        let mut values: Vec<f64> = vec![
+            0.0,
+            -0.0,
+            1e-4,
+            9.999e-5,
+            1e-5,
+            1e14,
+            99_999_999_999_999.98,
+            1e16,
+            1_658_206_780_088_562.2,
+            1.000_007_629_394_531_2,
+        ];
+        values.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MIN_POSITIVE, f64::MAX, 5e-324]);
+        for d in 1..300 {
+            values.extend((0..=5 * d).map(|n| f64::from(n) / f64::from(d)));
+            values.extend((0..=50).map(|n| f64::from(n) / f64::from(d) / 3_600_000.0));
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push(f64::from_bits(x));
+            values.push(f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000) * 6.0);
+            values.push(-(f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000)) * 1e-3);
+            // Just below 10¹⁴, where the fewest fraction bits are left.
+            values.push(1e14 - (x >> 20) as f64 / 1024.0);
+            // Few fraction bits at every scale: where ties between two shortest
+            // digit strings happen (1 + 2⁻¹⁷ is one).
+            let bits = (x >> 58) as i32; // 0..63
+            values.push((x >> 11) as f64 / 2f64.powi(bits) / 2f64.powi(20));
+            values.push(1.0 + ((x >> 40) as f64) * 2f64.powi(-17 - (bits % 8)));
+        }
+        for v in values {
+            let mut s = String::new();
+            write_debug_float(&mut s, v);
+            assert_eq!(s, format!("{v:?}"), "{v:e}");
+        }
     }
 
     #[test]

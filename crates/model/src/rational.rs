@@ -202,23 +202,39 @@ fn narrow(x: i128) -> Option<i64> {
     (x.unsigned_abs() < 1 << 62).then_some(x as i64)
 }
 
+/// `a/b + c/d` (both in lowest terms, `b, d > 0`) as Knuth gives it (TAOCP 4.5.1):
+/// with `g = gcd(b, d)`, `t = a·(d/g) + c·(b/g)` and `g2 = gcd(t, g)`, the sum in
+/// lowest terms is `(t/g2) / ((b/g)·(d/g2))`. The only gcd besides `g` is with `g`,
+/// which is small, and coprime denominators (`g = 1`) need none.
 fn add_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
     if let (Some(a), Some(b), Some(c), Some(d)) = (narrow(a), narrow(b), narrow(c), narrow(d)) {
-        // Denominators are positive here (the small form keeps them so).
+        // Below 2⁶²: products below 2¹²⁴, sums of two below 2¹²⁵, no overflow checks.
+        let g = gcd64(b as u64, d as u64) as i64;
         let (a, b, c, d) = (i128::from(a), i128::from(b), i128::from(c), i128::from(d));
-        if b == d {
-            return Exact::small(a + c, b);
+        if g == 1 {
+            return Some(Exact(Repr::Small(a * d + c * b, b * d)));
         }
-        let g = gcd64(b as u64, d as u64) as i128;
-        let (bg, dg) = (exact_div(b, g), exact_div(d, g));
-        return Exact::small(a * dg + c * bg, bg * d);
-    }
-    if b == d {
-        return Exact::small(a.checked_add(c)?, b);
+        let (bg, dg) = (i128::from(b as i64 / g), i128::from(d as i64 / g));
+        return sum_in_lowest_terms(a * dg + c * bg, bg, d, i128::from(g));
     }
     let g = i128::try_from(gcd(b, d)).ok()?;
-    let n = a.checked_mul(exact_div(d, g))?.checked_add(c.checked_mul(exact_div(b, g))?)?;
-    Exact::small(n, exact_div(b, g).checked_mul(d)?)
+    let (bg, dg) = (exact_div(b, g), exact_div(d, g));
+    sum_in_lowest_terms(a.checked_mul(dg)?.checked_add(c.checked_mul(bg)?)?, bg, d, g)
+}
+
+/// The last step of [`add_small`]: `t / (bg · d)` reduced by `gcd(t, g)`; `None`
+/// when the denominator does not fit.
+fn sum_in_lowest_terms(t: i128, bg: i128, d: i128, g: i128) -> Option<Exact> {
+    if t == 0 {
+        return Some(Exact::zero());
+    }
+    // gcd(t, g) = gcd(t mod g, g), on 64 bits when g fits (it divides a denominator).
+    let g2 = match (u64::try_from(g), u64::try_from(t.unsigned_abs())) {
+        (Ok(g), Ok(t)) => i128::from(gcd64(t % g, g)),
+        (Ok(g), Err(_)) => i128::from(gcd64((t.unsigned_abs() % u128::from(g)) as u64, g)),
+        _ => gcd(t, g) as i128,
+    };
+    Some(Exact(Repr::Small(exact_div(t, g2), bg.checked_mul(exact_div(d, g2))?)))
 }
 
 fn sub_small(a: i128, b: i128, c: i128, d: i128) -> Option<Exact> {
@@ -394,6 +410,14 @@ mod tests {
         BigRational::new(BigInt::from(n), BigInt::from(d))
     }
 
+    /// The small form is reduced with a positive denominator (0 as 0/1).
+    fn lowest_terms(x: &Exact) -> bool {
+        match &x.0 {
+            Repr::Small(n, d) => *d > 0 && gcd(*n, *d) == 1,
+            Repr::Big(_) => true,
+        }
+    }
+
     fn any_ratio() -> impl Strategy<Value = (i128, i128)> {
         prop_oneof![
             (-1000i128..1000, 1i128..1000),
@@ -413,6 +437,9 @@ mod tests {
             let (x, y) = (Exact::new(a, b), Exact::new(c, d));
             let (bx, by) = (big(a, b), big(c, d));
             prop_assert_eq!((&x + &y).to_big(), &bx + &by);
+            for r in [&x + &y, &x - &y, &x * &y] {
+                prop_assert!(lowest_terms(&r), "{:?} is not in lowest terms", r);
+            }
             prop_assert_eq!((&x - &y).to_big(), &bx - &by);
             prop_assert_eq!((&x * &y).to_big(), &bx * &by);
             if c != 0 {
