@@ -205,6 +205,11 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     fast_rfc3339(text).or_else(|| chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis()))
 }
 
+thread_local! {
+    /// The last valid date [`fast_rfc3339`] read, as `(YYYYMMDD, day)`.
+    static LAST_DATE: std::cell::Cell<(i64, i64)> = const { std::cell::Cell::new((-1, 0)) };
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` then `Z` or `±HH:MM`, the form nearly every row has, read
 /// without the general parser. Anything else (fractions of a second, a lowercase
 /// `t`, a leap second, an invalid date, an unusual offset) gives `None` and goes to
@@ -232,8 +237,19 @@ fn fast_rfc3339(text: &str) -> Option<i64> {
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let date = chrono::NaiveDate::from_ymd_opt(num(0, 4)? as i32, num(5, 2)? as u32, num(8, 2)? as u32)?;
-    let day = i64::from(Day::from_date(date).0);
+    let (year, month, mday) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    // Rows of a file mostly follow each other in time: the last date read is kept
+    // (per thread), and chrono checks and converts only a new one.
+    let key = year * 10_000 + month * 100 + mday;
+    let day = match LAST_DATE.get() {
+        (k, day) if k == key => day,
+        _ => {
+            let date = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, mday as u32)?;
+            let day = i64::from(Day::from_date(date).0);
+            LAST_DATE.set((key, day));
+            day
+        }
+    };
     Some((day * 86_400 + hour * 3600 + minute * 60 + second - offset_s) * 1000)
 }
 

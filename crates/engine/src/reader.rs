@@ -157,10 +157,12 @@ fn read_table(
         if row_no % 100_000 == 0 {
             progress.advance(100_000);
         }
-        match checker.check_row(row) {
-            Ok(values) => {
+        // Filled in place (a row's values are a few hundred bytes: not moved).
+        let mut values = Values::new();
+        match checker.check_row(row, &mut values) {
+            Ok(store) => {
                 summary.accepted += 1;
-                checker.accept(row_no, values)
+                checker.accept(row_no, &values, store)
             }
             Err((column, reason, value)) => {
                 summary.rejected += 1;
@@ -511,18 +513,17 @@ impl<'a> Checker<'a> {
 
     /// Checks one record: each column in order, then orderings, then the store
     /// reference, then the id's uniqueness (only valid rows claim an id; event
-    /// tables' ids are checked at [`Checker::flush`]). Returns the values and the
+    /// tables' ids are checked at [`Checker::flush`]). Fills `values`; returns the
     /// referenced store's index.
-    fn check_row<'r>(&mut self, row: Row<'r>) -> std::result::Result<(Values<'r>, Option<u32>), RowError> {
+    fn check_row<'r>(&mut self, row: Row<'r>, values: &mut Values<'r>) -> std::result::Result<Option<u32>, RowError> {
         let cells = match row {
             Row::Malformed(raw) => return Err((String::new(), Reason::MalformedRow, raw)),
             Row::Cells(cells) => cells,
         };
         let columns = self.table.columns();
-        let mut values = Values::new();
         for (column, cell) in columns.iter().zip(cells) {
             let value = cell::check(cell, column.kind).map_err(|r| (column.name.to_string(), r, cell.display()))?;
-            let required = !column.optional_value || self.conditionally_required(column.name, &values);
+            let required = !column.optional_value || self.conditionally_required(column.name, values);
             if value == Value::Null && required {
                 return Err((column.name.to_string(), Reason::MissingValue, cell.display()));
             }
@@ -548,7 +549,7 @@ impl<'a> Checker<'a> {
             }
         }
         if self.table == Table::Exemptions
-            && self.value(&values, "scope") == &Value::Text("store".into())
+            && self.value(values, "scope") == &Value::Text("store".into())
             && let Some(i) = self.table.column_index("target")
             && let Value::Text(id) = &values[i]
             && !self.stores_by_id.contains_key(id.as_ref())
@@ -562,7 +563,7 @@ impl<'a> Checker<'a> {
         {
             return Err((columns[i].name.to_string(), Reason::DuplicateId, id.to_string()));
         }
-        Ok((values, store))
+        Ok(store)
     }
 
     /// An exemption's `target` is required unless its scope is `all`.
@@ -578,7 +579,7 @@ impl<'a> Checker<'a> {
         &values[self.index(column)]
     }
 
-    fn accept(&mut self, row_no: u64, (values, store): (Values, Option<u32>)) -> Result<()> {
+    fn accept(&mut self, row_no: u64, values: &Values, store: Option<u32>) -> Result<()> {
         match self.table {
             Table::Stores => {
                 let text = |v: &Value| if let Value::Text(t) = v { t.to_string() } else { String::new() };
@@ -610,7 +611,7 @@ impl<'a> Checker<'a> {
                 });
             }
             _ => {
-                for (builder, value) in self.builders.iter_mut().zip(&values) {
+                for (builder, value) in self.builders.iter_mut().zip(values) {
                     if let Some(builder) = builder {
                         builder.append(value, store)?;
                     }
