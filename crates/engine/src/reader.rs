@@ -382,8 +382,12 @@ impl HashTable {
         // Zeroed by writing, not by `vec![0; n]`: the latter maps the kernel's
         // shared zero page, and an insert's write after a probe's read then faults
         // again and flushes the page from every core's TLB (5 % of the read stage).
-        let mut slots = Vec::with_capacity(capacity);
-        slots.resize(capacity, 0);
+        #[expect(clippy::slow_vector_initialization, reason = "zeroed by writing on purpose, see above")]
+        let slots = {
+            let mut slots = Vec::with_capacity(capacity);
+            slots.resize(capacity, 0);
+            slots
+        };
         let old = std::mem::replace(&mut self.slots, slots);
         for h in old.into_iter().filter(|h| *h != 0) {
             self.place(h);
