@@ -58,7 +58,7 @@ impl ScoreRow {
         exact::hundredths(self.score_cents)
     }
 
-    fn from_score(store: &Store, date: Day, s: &DayScore) -> ScoreRow {
+    fn from_score(store: &Store, date: Day, s: DayScore) -> ScoreRow {
         let cents = (&s.score * exact::int(100)).trunc_i64().unwrap_or(i64::MAX);
         let mut indicators = [IndicatorColumns::default(); 8];
         for o in &s.indicators {
@@ -76,8 +76,8 @@ impl ScoreRow {
         ScoreRow {
             store_id: store.id.clone(),
             date,
-            rule_version: s.rule_version.clone(),
-            category: s.category.clone(),
+            rule_version: s.rule_version,
+            category: s.category,
             verdict: s.verdict,
             score_cents: cents,
             star: s.star,
@@ -198,7 +198,7 @@ pub fn score_range_each(
                             let store = &ds.stores[i];
                             for day in from.through(to).filter(|d| store.operating_on(*d)) {
                                 let score = score_store_day(ds, book, partials, i, day)?;
-                                rows.push(ScoreRow::from_score(store, day, &score));
+                                rows.push(ScoreRow::from_score(store, day, score));
                             }
                             progress.advance(1);
                         }

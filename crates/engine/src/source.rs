@@ -218,7 +218,7 @@ fn parquet_rows(
         .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
     let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let positions = map_columns(path, table, &header)?;
-    let reader = builder.with_batch_size(8192).build().map_err(|e| Error::input(path, e.to_string()))?;
+    let reader = builder.with_batch_size(65_536).build().map_err(|e| Error::input(path, e.to_string()))?;
     for batch in reader {
         let batch = batch.map_err(|e| Error::input(path, e.to_string()))?;
         let arrays: Vec<Option<ArrayRef>> =

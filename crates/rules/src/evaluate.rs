@@ -199,29 +199,26 @@ impl RuleSet {
     /// indicator outcomes already scored on their curves (SPEC §4–§5). What-if
     /// analyses call this with hypothetical values.
     pub fn compose(&self, category: &str, indicators: Vec<IndicatorOutcome>, exempted: bool) -> DayScore {
-        let dim_scores: Vec<Option<Exact>> = Dimension::ALL
-            .iter()
-            .map(|d| {
-                let with_data: Vec<&IndicatorOutcome> =
-                    indicators.iter().filter(|o| o.dimension == *d && o.score.is_some()).collect();
-                let weight_sum: Exact = with_data.iter().map(|o| o.weight.clone()).sum();
-                if with_data.is_empty() {
-                    return None;
-                }
-                if weight_sum.is_zero() {
-                    // Every indicator with data has weight 0: a plain mean keeps the
-                    // dimension meaningful rather than dividing by zero.
-                    let n = exact::int(with_data.len() as i64);
-                    return Some(with_data.iter().map(|o| o.score.clone().unwrap_or_default()).sum::<Exact>() / n);
-                }
-                let total: Exact = with_data.iter().map(|o| o.score.clone().unwrap_or_default() * &o.weight).sum();
-                Some(total / weight_sum)
-            })
-            .collect();
+        let dim_scores: [Option<Exact>; 5] = Dimension::ALL.map(|d| {
+            let with_data = || indicators.iter().filter(move |o| o.dimension == d && o.score.is_some());
+            let count = with_data().count();
+            if count == 0 {
+                return None;
+            }
+            let weight_sum: Exact = with_data().map(|o| &o.weight).sum();
+            if weight_sum.is_zero() {
+                // Every indicator with data has weight 0: a plain mean keeps the
+                // dimension meaningful rather than dividing by zero.
+                let n = exact::int(count as i64);
+                return Some(with_data().filter_map(|o| o.score.as_ref()).sum::<Exact>() / n);
+            }
+            let total: Exact = with_data().filter_map(|o| Some(o.score.as_ref()? * &o.weight)).sum();
+            Some(total / weight_sum)
+        });
 
         let assessment = self.categories.get(category).and_then(|c| c.assessment.as_ref());
-        let (exact_score, effective): (Option<Exact>, Vec<Option<Exact>>) = match assessment {
-            None => (None, vec![None; 5]),
+        let (exact_score, effective): (Option<Exact>, [Option<Exact>; 5]) = match assessment {
+            None => (None, Default::default()),
             Some(a) => {
                 let weight_sum: Exact = Dimension::ALL
                     .iter()
@@ -229,12 +226,10 @@ impl RuleSet {
                     .map(|d| a.weights[d.index()].clone())
                     .sum();
                 if weight_sum.is_zero() {
-                    (None, vec![None; 5])
+                    (None, Default::default())
                 } else {
-                    let effective: Vec<Option<Exact>> = Dimension::ALL
-                        .iter()
-                        .map(|d| dim_scores[d.index()].as_ref().map(|_| &a.weights[d.index()] / &weight_sum))
-                        .collect();
+                    let effective: [Option<Exact>; 5] = Dimension::ALL
+                        .map(|d| dim_scores[d.index()].as_ref().map(|_| &a.weights[d.index()] / &weight_sum));
                     let total: Exact = Dimension::ALL
                         .iter()
                         .filter_map(|d| Some(dim_scores[d.index()].as_ref()? * effective[d.index()].as_ref()?))
