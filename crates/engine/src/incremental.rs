@@ -672,8 +672,10 @@ fn load_partials(
     let files: Vec<(Day, PathBuf)> =
         first.through(last).filter_map(|day| Some((day, store.join(m.partials.get(&day.to_string())?)))).collect();
     // Files are decoded on every core a few days at a time (memory holds those
-    // days), then added in day order (each series then arrives sorted).
+    // days), then added in day order (each series then arrives sorted), every core
+    // adding to its own range of stores.
     let threads = crate::cores();
+    let per_thread = stores.len().div_ceil(threads).max(1);
     for group in files.chunks(4 * threads) {
         let decoded: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
             let handles: Vec<_> =
@@ -683,30 +685,61 @@ fn load_partials(
                 .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a thread reading partials panicked".into()))))
                 .collect()
         });
-        for ((day, _), batches) in group.iter().zip(decoded) {
-            for b in batches? {
-                let (p, code, s) = (
-                    b.column(0).as_dictionary::<Int32Type>(),
-                    b.column(1).as_primitive::<UInt8Type>(),
-                    b.column(2).as_dictionary::<Int32Type>(),
-                );
-                let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+        // Each batch with its dictionaries resolved once: the profile and the store
+        // of each dictionary key.
+        let mut batches = Vec::new();
+        for ((day, _), decoded) in group.iter().zip(decoded) {
+            for b in decoded? {
+                let (p, s) = (b.column(0).as_dictionary::<Int32Type>(), b.column(2).as_dictionary::<Int32Type>());
                 let profile_of: Vec<Option<usize>> =
                     p.values().as_string::<i32>().iter().map(|k| by_key.get(k?).copied()).collect();
                 let store_of: Vec<Option<usize>> =
                     s.values().as_string::<i32>().iter().map(|k| index.get(k?).copied()).collect();
-                let (pk, sk) = (p.keys(), s.keys());
-                for r in 0..b.num_rows() {
-                    let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
-                    let store_index = store_of.get(sk.value(r) as usize).copied().flatten();
-                    let (Some(profile), Some(i), Some(measure)) =
-                        (profile, store_index, Measure::from_code(code.value(r)))
-                    else {
-                        continue;
-                    };
-                    parts[profile].add(i, measure, *day, MeasureSums { sum: sum.value(r), count: count.value(r) });
-                }
+                batches.push((*day, b, profile_of, store_of));
             }
+        }
+        // One list of store ranges per thread, one range per profile.
+        let mut by_thread: Vec<Vec<crate::partials::StoreRange<'_>>> = (0..threads).map(|_| Vec::new()).collect();
+        for dp in &mut parts {
+            for (t, range) in dp.ranges_mut(per_thread).into_iter().enumerate() {
+                by_thread[t].push(range);
+            }
+        }
+        let batches = &batches;
+        let added: Vec<bool> = std::thread::scope(|scope| {
+            let handles: Vec<_> = by_thread
+                .into_iter()
+                .map(|mut ranges| {
+                    scope.spawn(move || {
+                        for (day, b, profile_of, store_of) in batches {
+                            let (pk, code, sk) = (
+                                b.column(0).as_dictionary::<Int32Type>().keys(),
+                                b.column(1).as_primitive::<UInt8Type>(),
+                                b.column(2).as_dictionary::<Int32Type>().keys(),
+                            );
+                            let (sum, count) =
+                                (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+                            for r in 0..b.num_rows() {
+                                let store = store_of.get(sk.value(r) as usize).copied().flatten();
+                                let Some(i) = store.filter(|i| ranges.first().is_some_and(|x| x.holds(*i))) else {
+                                    continue;
+                                };
+                                let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
+                                let (Some(profile), Some(measure)) = (profile, Measure::from_code(code.value(r)))
+                                else {
+                                    continue;
+                                };
+                                let sums = MeasureSums { sum: sum.value(r), count: count.value(r) };
+                                ranges[profile].add(i, measure, *day, sums);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().is_ok()).collect()
+        });
+        if added.contains(&false) {
+            return Err(Error::Internal("a thread adding partials panicked".into()));
         }
     }
     for dp in &mut parts {

@@ -84,6 +84,36 @@ impl Series {
     }
 }
 
+/// Adds to a series, making room for `days_hint` days at its first day.
+fn push_hinted(series: &mut Series, days_hint: usize, day: Day, sums: MeasureSums) {
+    if series.days.capacity() == 0 && days_hint > 0 {
+        series.days.reserve_exact(days_hint);
+        series.sums.reserve_exact(days_hint);
+    }
+    series.push(day, sums);
+}
+
+/// Consecutive stores of a [`DayPartials`] (see [`DayPartials::ranges_mut`]).
+pub(crate) struct StoreRange<'a> {
+    first: usize,
+    stores: &'a mut [[Series; Measure::ALL.len()]],
+    days_hint: usize,
+}
+
+impl StoreRange<'_> {
+    /// Does the range hold this store?
+    pub(crate) fn holds(&self, store: usize) -> bool {
+        (self.first..self.first + self.stores.len()).contains(&store)
+    }
+
+    /// As [`DayPartials::add`], for a store of the range (others are ignored).
+    pub(crate) fn add(&mut self, store: usize, measure: Measure, day: Day, sums: MeasureSums) {
+        if let Some(series) = store.checked_sub(self.first).and_then(|i| self.stores.get_mut(i)) {
+            push_hinted(&mut series[usize::from(measure.code())], self.days_hint, day, sums);
+        }
+    }
+}
+
 /// Partial sums of every measure for every store and day.
 #[derive(Clone, Debug)]
 pub struct DayPartials {
@@ -107,13 +137,19 @@ impl DayPartials {
     /// Adds a day's sums (days may come in any order, and more than once).
     pub fn add(&mut self, store: usize, measure: Measure, day: Day, sums: MeasureSums) {
         if let Some(series) = self.stores.get_mut(store) {
-            let series = &mut series[usize::from(measure.code())];
-            if series.days.capacity() == 0 && self.days_hint > 0 {
-                series.days.reserve_exact(self.days_hint);
-                series.sums.reserve_exact(self.days_hint);
-            }
-            series.push(day, sums);
+            push_hinted(&mut series[usize::from(measure.code())], self.days_hint, day, sums);
         }
+    }
+
+    /// The stores split into consecutive ranges of `size` stores, each of which
+    /// can be added to from its own thread.
+    pub(crate) fn ranges_mut(&mut self, size: usize) -> Vec<StoreRange<'_>> {
+        let days_hint = self.days_hint;
+        self.stores
+            .chunks_mut(size.max(1))
+            .enumerate()
+            .map(|(i, stores)| StoreRange { first: i * size.max(1), stores, days_hint })
+            .collect()
     }
 
     /// Sorts each series, merges repeated days and builds the prefix sums.
