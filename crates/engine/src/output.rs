@@ -426,6 +426,24 @@ pub fn day_text(day: Day) -> String {
 mod tests {
     use super::*;
 
+    /// `n` pseudo-random 64-bit patterns (xorshift), the same every run.
+    fn random_bits(n: usize) -> Vec<u64> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x
+            })
+            .collect()
+    }
+
+    /// A value in [0, 1) from the top 52 bits of `x`.
+    fn unit(x: u64) -> f64 {
+        f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000)
+    }
+
     fn fixed_text(v: f64) -> String {
         let mut s = String::new();
         write_fixed(&mut s, Some(v));
@@ -442,13 +460,9 @@ mod tests {
             values.extend((0..=5 * d).map(|n| f64::from(n) / f64::from(d)));
         }
         // Random bit patterns.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..200_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for x in random_bits(200_000) {
             values.push(f64::from_bits(x));
-            values.push(f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000) * 6.0);
+            values.push(unit(x) * 6.0);
         }
         let mut fast = 0;
         for v in values {
@@ -477,14 +491,10 @@ mod tests {
             values.extend((0..=5 * d).map(|n| f64::from(n) / f64::from(d)));
             values.extend((0..=50).map(|n| f64::from(n) / f64::from(d) / 3_600_000.0));
         }
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..300_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for x in random_bits(300_000) {
             values.push(f64::from_bits(x));
-            values.push(f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000) * 6.0);
-            values.push(-(f64::from_bits(x >> 12) / f64::from_bits(0x4330_0000_0000_0000)) * 1e-3);
+            values.push(unit(x) * 6.0);
+            values.push(-unit(x) * 1e-3);
             // Just below 10¹⁴, where the fewest fraction bits are left.
             values.push(1e14 - (x >> 20) as f64 / 1024.0);
             // Few fraction bits at every scale: where ties between two shortest
