@@ -206,10 +206,7 @@ pub fn score_range_each(
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a scoring thread panicked".into()))))
-                .collect()
+            handles.into_iter().map(|h| crate::joined(h, "a scoring thread")).collect()
         });
         let mut rows = Vec::new();
         for r in results {

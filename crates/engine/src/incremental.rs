@@ -680,10 +680,7 @@ fn load_partials(
         let decoded: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
             let handles: Vec<_> =
                 group.iter().map(|(_, path)| scope.spawn(|| read_parquet_as(path, Some(&schema)))).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(Error::Internal("a thread reading partials panicked".into()))))
-                .collect()
+            handles.into_iter().map(|h| crate::joined(h, "a thread reading partials")).collect()
         });
         // Each batch with its dictionaries resolved once: the profile and the store
         // of each dictionary key.
@@ -706,7 +703,7 @@ fn load_partials(
             }
         }
         let batches = &batches;
-        let added: Vec<bool> = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let handles: Vec<_> = by_thread
                 .into_iter()
                 .map(|mut ranges| {
@@ -733,14 +730,12 @@ fn load_partials(
                                 ranges[profile].add(i, measure, *day, sums);
                             }
                         }
+                        Ok(())
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().is_ok()).collect()
-        });
-        if added.contains(&false) {
-            return Err(Error::Internal("a thread adding partials panicked".into()));
-        }
+            handles.into_iter().try_for_each(|h| crate::joined(h, "a thread adding partials"))
+        })?;
     }
     for dp in &mut parts {
         dp.seal();

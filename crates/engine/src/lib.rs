@@ -51,6 +51,11 @@ pub mod table_out;
 pub use error::{Error, Result};
 pub use progress::{NoProgress, Progress};
 
+/// What a scoped thread returned; its panic becomes an internal error naming it.
+pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, thread: &str) -> Result<T> {
+    handle.join().unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))
+}
+
 /// The threads worth running CPU-bound work on: the cores this process may use.
 pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
