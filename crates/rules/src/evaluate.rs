@@ -192,7 +192,24 @@ impl RuleSet {
                 }
             })
             .collect();
-        self.compose(category, indicators, exempted)
+        // Dimension scores from the shares worked out once per rule set (the same
+        // exact values as dividing by each dimension's weight sum here).
+        let with_data = indicators.iter().enumerate().filter(|(_, o)| o.score.is_some());
+        let shares = self.shares.within(with_data.fold(0, |set, (i, _)| set | 1 << i));
+        let dim_scores = Dimension::ALL.map(|d| {
+            let mut total: Option<Exact> = None;
+            for (o, share) in indicators.iter().zip(shares) {
+                if let Some(s) = o.score.as_ref().filter(|_| o.dimension == d) {
+                    let part = if share.is_one() { s.clone() } else { s * share };
+                    total = Some(match total {
+                        Some(t) => &t + &part,
+                        None => part,
+                    });
+                }
+            }
+            total
+        });
+        self.finish(category, indicators, dim_scores, exempted)
     }
 
     /// Dimension scores, the weighted score, the 99 rules and the star from
@@ -215,29 +232,30 @@ impl RuleSet {
             let total: Exact = with_data().filter_map(|o| Some(o.score.as_ref()? * &o.weight)).sum();
             Some(total / weight_sum)
         });
+        self.finish(category, indicators, dim_scores, exempted)
+    }
 
+    /// The weighted score across dimensions, the 99 rules and the star, from the
+    /// dimension scores (`None`: no data).
+    fn finish(
+        &self,
+        category: &str,
+        indicators: Vec<IndicatorOutcome>,
+        dim_scores: [Option<Exact>; 5],
+        exempted: bool,
+    ) -> DayScore {
         let assessment = self.categories.get(category).and_then(|c| c.assessment.as_ref());
-        let (exact_score, effective): (Option<Exact>, [Option<Exact>; 5]) = match assessment {
-            None => (None, Default::default()),
-            Some(a) => {
-                let weight_sum: Exact = Dimension::ALL
-                    .iter()
-                    .filter(|d| dim_scores[d.index()].is_some())
-                    .map(|d| a.weights[d.index()].clone())
-                    .sum();
-                if weight_sum.is_zero() {
-                    (None, Default::default())
-                } else {
-                    let effective: [Option<Exact>; 5] = Dimension::ALL
-                        .map(|d| dim_scores[d.index()].as_ref().map(|_| &a.weights[d.index()] / &weight_sum));
-                    let total: Exact = Dimension::ALL
-                        .iter()
-                        .filter_map(|d| Some(dim_scores[d.index()].as_ref()? * effective[d.index()].as_ref()?))
-                        .sum();
-                    (Some(total), effective)
-                }
-            }
-        };
+        let with_data = Dimension::ALL.iter().filter(|d| dim_scores[d.index()].is_some());
+        // `None` for a category that is not assessed, or when the weights of the
+        // dimensions with data sum to zero (no data).
+        let effective = self.shares.across(category, with_data.fold(0, |set, d| set | 1 << d.index()));
+        let exact_score: Option<Exact> = effective.map(|effective| {
+            Dimension::ALL
+                .iter()
+                .filter_map(|d| Some(dim_scores[d.index()].as_ref()? * effective[d.index()].as_ref()?))
+                .sum()
+        });
+        let effective: [Option<Exact>; 5] = effective.cloned().unwrap_or_default();
 
         let verdict = if assessment.is_none() {
             Verdict::DefaultPass(DefaultPassReason::CategoryNotAssessed)
@@ -418,6 +436,40 @@ mod tests {
             for o in &day.indicators {
                 if let Some(s) = &o.score { prop_assert!(*s >= exact::int(0) && *s <= exact::int(5)); }
             }
+        }
+
+        /// `evaluate` takes its weights from the shares divided out once per rule
+        /// set; `compose` (what-if) divides at every call: both must give the same
+        /// exact values, also where weights with data sum to zero (a zero-weight
+        /// indicator alone in its dimension, zero-weight dimensions alone).
+        #[test]
+        fn shares_give_the_same_scores_as_dividing_each_time(
+            // A denominator of 0 (no data) one time in two, so that every set of
+            // indicators with data comes up.
+            counts_in in proptest::collection::vec((0i64..200_000_000, prop_oneof![Just(0i64), 1i64..300]), 8),
+            category in prop::sample::select(vec!["apparel", "home", "food", "telecom", "toys"]),
+            variant in 0usize..2,
+            exempted in any::<bool>(),
+        ) {
+            let rules = match variant {
+                0 => RuleSet::default_rules(),
+                _ => {
+                    let text = crate::DEFAULT_RULES_TOML
+                        .replacen("weight = 0.5", "weight = 1.0", 1)
+                        .replacen("weight = 0.5", "weight = 0.0", 1)
+                        .replacen(
+                            "weights = { product = 0.25, consultation = 0.10, logistics = 0.25, after_sales = 0.20, disputes = 0.20 }",
+                            "weights = { product = 0.0, consultation = 0.0, logistics = 0.0, after_sales = 0.0, disputes = 1.0 }",
+                            1,
+                        );
+                    RuleSet::parse("zero-weights.toml", &text).expect("valid")
+                }
+            };
+            let list: Vec<(Indicator, i64, i64)> =
+                Indicator::ALL.iter().zip(&counts_in).map(|(i, (n, d))| (*i, *n, *d)).collect();
+            let day = rules.evaluate(category, &counts(&list), exempted);
+            let composed = rules.compose(category, day.indicators.clone(), exempted);
+            prop_assert_eq!(day, composed);
         }
 
         #[test]

@@ -33,6 +33,7 @@ mod error;
 mod evaluate;
 mod raw;
 mod rule_set;
+mod shares;
 mod whatif;
 
 pub use book::RuleBook;

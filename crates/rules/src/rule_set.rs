@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::curve::Curve;
 use crate::error::{Error, Result, RuleError};
+use crate::shares::Shares;
 use crate::raw::{Num, RawCategory, RawIndicator, RawQuality, RawRuleSet, RawStars};
 
 /// A star rating in half stars (`Star(9)` is 4.5 stars).
@@ -141,6 +142,9 @@ pub struct RuleSet {
     pub source_text: String,
     /// SHA-256 of the file's text, hex.
     pub content_hash: String,
+    /// The re-normalised weights, from `indicators` and `categories` (which are
+    /// therefore not changed after parsing).
+    pub(crate) shares: Shares,
 }
 
 impl RuleSet {
@@ -264,6 +268,7 @@ impl Validator<'_> {
             offset: offset?,
             pickup_deadline_ms: pickup? * 1000,
             reply_deadline_ms: reply? * 1000,
+            shares: Shares::new(&indicators, &categories),
             indicators,
             categories,
             stars: stars?,
