@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dengta beside a DuckDB reference implementation of the same daily scores, on the
 # same files, in the same run: full-year daily scores from CSV and from Parquet,
-# one incremental day, peak memory, and a check that both agree on every score.
+# one incremental day, peak memory, and a check that both agree on every column of
+# every store-day (scripts/compare_daily.py).
 #
 #   scripts/bench-duckdb.sh ORDERS          e.g. 1000000, 10000000, 50000000
 #
@@ -107,11 +108,4 @@ import sys
 d_csv, k_csv, d_pq, k_pq, d_inc = map(float, sys.argv[1:])
 print(f"\nratio dengta/DuckDB: CSV {d_csv / k_csv:.2f}, Parquet {d_pq / k_pq:.2f}; incremental day / full year (CSV): {100 * d_inc / d_csv:.2f} %")
 PY
-python3 - "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv" <<'PY'
-import csv, sys
-a = {(r["store_id"], r["date"]): (r["reason"], r["score"]) for r in csv.DictReader(open(sys.argv[1]))}
-b = {(r["store_id"], r["date"]): (r["reason"], r["score"]) for r in csv.DictReader(open(sys.argv[2]))}
-diff = [k for k in a.keys() & b.keys() if a[k][0] != b[k][0] or abs(float(a[k][1]) - float(b[k][1])) > 1e-9]
-print(f"agreement: {len(a)} dengta rows, {len(b)} DuckDB rows, {len(a.keys() ^ b.keys())} only in one, "
-      f"{len(diff)} differ" + (f" (e.g. {diff[0]}: dengta {a[diff[0]]}, DuckDB {b[diff[0]]})" if diff else ""))
-PY
+python3 scripts/compare_daily.py "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv"

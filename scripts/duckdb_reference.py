@@ -2,7 +2,10 @@
 """A reference implementation of dengta's daily scores (SPEC §4-§5) in DuckDB SQL.
 
 Reads the same dataset folder (CSV or Parquet tables) and the same rule file, and
-writes one row per operating store-day: store_id, date, status, reason, score.
+writes what `dengta score --daily-only` writes as `daily_scores`: one row per
+operating store-day with every column of SPEC §11 (rule version, category, status,
+reason, score, star, the five dimension scores, and each indicator's value,
+denominator and score), as CSV (OUT.csv) and as Parquet (OUT.csv with `.parquet`).
 Used by scripts/bench-duckdb.sh to time DuckDB beside dengta on the same files and
 to check that both agree on every score.
 
@@ -141,11 +144,12 @@ def main():
         sel.append(f"{num} AS {k}_num, {den} AS {k}_den")
     con.execute(f"CREATE TABLE windows AS SELECT store_id, day, {', '.join(sel)} FROM daily_partials")
 
-    # Indicator scores, dimension scores, total.
+    # Indicator values and scores, dimension scores, total.
     iscore = []
     for k, v in ind.items():
         x = f"({k}_num / ({k}_den * {unit.get(k, 1)}.0))"
         ok = f"{k}_den >= {v.get('min_samples', 1)} AND {k}_den > 0"
+        iscore.append(f"CASE WHEN {ok} THEN {x} END AS {k}_v, {k}_den AS {k}_n")
         iscore.append(f"CASE WHEN {ok} THEN {curve_sql(x, v['curve'])} END AS {k}_s")
     con.execute(f"CREATE TABLE iscores AS SELECT store_id, day, {', '.join(iscore)} FROM windows WHERE day >= {lo}")
     dims = ["product", "logistics", "after_sales", "disputes", "consultation"]
@@ -155,7 +159,7 @@ def main():
         num = " + ".join(f"coalesce({k}_s * {w}, 0)" for k, w in members)
         den = " + ".join(f"CASE WHEN {k}_s IS NOT NULL THEN {w} ELSE 0 END" for k, w in members)
         dsel.append(f"CASE WHEN ({den}) > 0 THEN ({num}) / ({den}) END AS dim_{d}")
-    con.execute(f"CREATE TABLE dscores AS SELECT store_id, day, {', '.join(dsel)} FROM iscores")
+    con.execute(f"CREATE TABLE dscores AS SELECT *, {', '.join(dsel)} FROM iscores")
 
     cats = [(c, v) for c, v in rules["categories"].items() if v.get("assessed", True)]
     cat_rows = ", ".join(
@@ -168,7 +172,7 @@ def main():
     den = " + ".join(f"CASE WHEN dim_{d} IS NOT NULL THEN w_{d} ELSE 0 END" for d in dims)
     con.execute(
         f"""CREATE TABLE result AS
-        SELECT s.store_id, CAST(DATE '1970-01-01' + x.day AS DATE) AS date,
+        SELECT x.*, s.main_category AS category, CAST(DATE '1970-01-01' + x.day AS DATE) AS date,
           CASE WHEN w.category IS NULL THEN 'category_not_assessed'
                WHEN ({den}) = 0 THEN 'no_data'
                WHEN EXISTS (SELECT 1 FROM exemptions e WHERE
@@ -182,11 +186,18 @@ def main():
         WHERE s.onboarded = 'true' AND DATE '1970-01-01' + x.day >= CAST(s.opened_on AS DATE)
           AND (s.closed_on IS NULL OR s.closed_on = '' OR DATE '1970-01-01' + x.day <= CAST(s.closed_on AS DATE))"""
     )
-    con.execute(
-        f"""COPY (SELECT store_id, date, CASE WHEN reason = '' THEN 'scored' ELSE 'default_pass' END AS status, reason,
-        CASE WHEN reason = '' THEN round(raw, 2) ELSE 99 END AS score FROM result ORDER BY store_id, date)
-        TO '{out}' (HEADER, DELIMITER ',')"""
-    )
+    bands = sorted(rules["stars"]["bands"], key=lambda b: -b["min_score"])
+    star = ("CASE " + " ".join(f"WHEN round(raw, 2) >= {b['min_score']} THEN {float(b['star'])}" for b in bands)
+            + f" ELSE {float(rules['stars']['otherwise'])} END")
+    columns = [f"'{rules['version']}' AS rule_version", "category",
+               "CASE WHEN reason = '' THEN 'scored' ELSE 'default_pass' END AS status", "reason",
+               "CASE WHEN reason = '' THEN round(raw, 2) ELSE 99 END AS score",
+               f"CASE WHEN reason = '' THEN {star} END AS star"]
+    columns += [f"dim_{d}" for d in dims]
+    columns += [f"{k}_v AS {k}, {k}_n, {k}_s AS {k}_score" for k in ind]
+    con.execute(f"CREATE TABLE daily_scores AS SELECT store_id, date, {', '.join(columns)} FROM result ORDER BY store_id, date")
+    con.execute(f"COPY daily_scores TO '{out}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY daily_scores TO '{out.removesuffix('.csv')}.parquet' (FORMAT parquet)")
     total = time.time() - t0
     print(f"duckdb: read {t_read:.2f}s, total {total:.2f}s", file=sys.stderr)
 

@@ -217,13 +217,9 @@ fn utc_day(ms: i64) -> Day {
 /// A hash map with a fast hasher, for keys that are not chosen by an adversary.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-fn read_ids(path: &Path) -> Result<HashSet<String, foldhash::fast::RandomState>> {
-    let mut set = HashSet::default();
-    for b in read_parquet(path)? {
-        let ids = b.column(0).as_string::<i32>();
-        set.extend(ids.iter().flatten().map(str::to_string));
-    }
-    Ok(set)
+/// The id columns of a day's id file.
+fn read_ids(path: &Path) -> Result<Vec<StringArray>> {
+    Ok(read_parquet(path)?.iter().map(|b| b.column(0).as_string::<i32>().clone()).collect())
 }
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
@@ -281,7 +277,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     // Drop events already ingested, recording the new ids.
     progress.stage("checking event ids against earlier batches", None);
     let mut duplicates = Vec::new();
-    let mut id_writes: Vec<(String, String, PathBuf, Vec<String>)> = Vec::new();
+    let mut id_writes: Vec<(String, String, PathBuf, StringArray)> = Vec::new();
     for (table, events) in ds.events.iter_mut() {
         let (Some(created), Some(id_col)) = (creation_column(*table), id_column(*table)) else { continue };
         let mut by_day: BTreeMap<Day, Vec<(usize, usize)>> = BTreeMap::new();
@@ -303,19 +299,26 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             })
             .collect();
         let files = manifest.ids.entry(table.name().to_string()).or_default();
+        let batch_ids: Vec<Option<&StringArray>> =
+            events.batches.iter().map(|b| b.column_by_name(id_col).map(|c| c.as_string::<i32>())).collect();
         for (day, rows) in by_day {
             let key = day.to_string();
-            let mut seen = match files.get(&key) {
+            // The ids are borrowed from the stored file's and the batch's columns
+            // (no copy per id).
+            let stored = match files.get(&key) {
                 Some(f) => read_ids(&req.store.join(f))?,
-                None => HashSet::default(),
+                None => Vec::new(),
             };
+            let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
+            seen.reserve(stored.iter().map(datafusion::arrow::array::Array::len).sum::<usize>() + rows.len());
+            for ids in &stored {
+                seen.extend(ids.iter().flatten());
+            }
             let before = seen.len();
             for (bi, r) in rows {
-                let b = &events.batches[bi];
-                let ids = b.column_by_name(id_col).map(|c| c.as_string::<i32>().clone());
-                let Some(ids) = ids else { continue };
+                let Some(ids) = batch_ids[bi] else { continue };
                 let id = ids.value(r);
-                if !seen.insert(id.to_string()) {
+                if !seen.insert(id) {
                     keep[bi][r] = false;
                     duplicates.push(Reject {
                         table: *table,
@@ -328,9 +331,9 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             }
             if seen.len() != before {
                 let rel = format!("ids/{}/date={key}/{g}.parquet", table.name());
-                let mut all: Vec<String> = seen.into_iter().collect();
+                let mut all: Vec<&str> = seen.into_iter().collect();
                 all.sort_unstable();
-                id_writes.push((table.name().to_string(), key, PathBuf::from(rel), all));
+                id_writes.push((table.name().to_string(), key, PathBuf::from(rel), StringArray::from_iter_values(all)));
             }
         }
         let mut kept = Vec::new();
@@ -639,9 +642,9 @@ fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), Measu
     Ok(out)
 }
 
-fn write_ids(path: &Path, ids: &[String]) -> Result<()> {
+fn write_ids(path: &Path, ids: &StringArray) -> Result<()> {
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(StringArray::from_iter_values(ids.iter()))])?;
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(ids.clone())])?;
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
     output::write_parquet(path, &batch)
 }

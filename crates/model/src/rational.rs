@@ -135,14 +135,6 @@ impl Exact {
         }
     }
 
-    /// Is it one?
-    pub fn is_one(&self) -> bool {
-        match &self.0 {
-            Repr::Small(n, d) => *n == 1 && *d == 1,
-            Repr::Big(b) => b.is_one(),
-        }
-    }
-
     /// Is it below zero?
     pub fn is_negative(&self) -> bool {
         match &self.0 {

@@ -2,6 +2,7 @@
 
 use dengta_model::exact::{self, Exact};
 use dengta_model::{Dimension, Indicator};
+use num_traits::One;
 
 use crate::curve::Segment;
 use crate::rule_set::{RuleSet, Star};

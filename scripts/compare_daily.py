@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Compares two `daily_scores.csv` files (dengta's and the DuckDB reference's) column
+by column, store-day by store-day, and prints how many cells differ in each column.
+
+    python3 scripts/compare_daily.py DENGTA.csv REFERENCE.csv
+
+Text columns (rule version, category, status, reason) and denominators must be
+equal; numbers may differ by 1e-9 (relative, at least 1e-9 absolute): dengta writes
+dimension and indicator scores with ten decimals and computes in exact rationals,
+the reference in DOUBLE. A score or star that differs is a tie at the third decimal
+that DOUBLE rounds the other way (SPEC §5 rounds the exact value half away from zero).
+Exits 1 when a store-day is on one side only or a text or denominator cell differs.
+"""
+import sys
+
+import duckdb
+
+INDICATORS = ["dsr_item", "pickup_24h_rate", "refund_only_hours", "return_refund_hours",
+              "dispute_refund_rate", "complaint_upheld_rate", "im_reply_rate", "im_first_reply_secs"]
+TEXT = ["rule_version", "category", "status", "reason"]
+COUNTS = [f"{i}_n" for i in INDICATORS]
+NUMBERS = (["score", "star"] + [f"dim_{d}" for d in ["product", "logistics", "after_sales", "disputes", "consultation"]]
+           + [c for i in INDICATORS for c in (i, f"{i}_score")])
+
+
+def main():
+    a, b = sys.argv[1:3]
+    con = duckdb.connect()
+    for name, path in (("a", a), ("b", b)):
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_csv('{path}', header=true, all_varchar=true)")
+    rows_a, rows_b = (con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("a", "b"))
+    one_side = con.execute(
+        "SELECT count(*) FROM a FULL JOIN b USING (store_id, date) WHERE a.store_id IS NULL OR b.store_id IS NULL"
+    ).fetchone()[0]
+
+    def num(col, t):
+        return f"TRY_CAST(nullif({t}.{col}, '') AS DOUBLE)"
+
+    checks = [f"count_if({t}.{c} IS DISTINCT FROM {u}.{c}) AS {c}" for c in TEXT for t, u in [("a", "b")]]
+    checks += [f"count_if({num(c, 'a')} IS DISTINCT FROM {num(c, 'b')}) AS {c}" for c in COUNTS]
+    checks += [
+        f"count_if(NOT coalesce(abs({num(c, 'a')} - {num(c, 'b')}) <= 1e-9 * greatest(1, abs({num(c, 'a')})),"
+        f" {num(c, 'a')} IS NULL AND {num(c, 'b')} IS NULL)) AS {c}"
+        for c in NUMBERS
+    ]
+    row = con.execute(f"SELECT {', '.join(checks)} FROM a JOIN b USING (store_id, date)").fetchone()
+    columns = TEXT + COUNTS + NUMBERS
+    differ = {c: n for c, n in zip(columns, row) if n}
+    exact_columns = set(TEXT + COUNTS)
+    print(
+        f"agreement: {rows_a} dengta rows, {rows_b} reference rows, {one_side} only in one; "
+        f"{len(columns)} columns compared; cells that differ: "
+        + (", ".join(f"{c} {n}" for c, n in differ.items()) if differ else "none")
+    )
+    if differ.get("score"):
+        example = con.execute(
+            f"SELECT store_id, date, a.score, b.score, a.star, b.star FROM a JOIN b USING (store_id, date) "
+            f"WHERE abs({num('score', 'a')} - {num('score', 'b')}) > 1e-9 LIMIT 1"
+        ).fetchone()
+        print(f"  e.g. {example[0]} {example[1]}: dengta score {example[2]} star {example[4]}, "
+              f"reference score {example[3]} star {example[5]}")
+    if one_side or exact_columns & differ.keys():
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
