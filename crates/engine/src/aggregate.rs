@@ -195,6 +195,9 @@ pub async fn cluster_session(url: &str, ds: &Dataset, stage: &std::path::Path) -
     Ok(ctx)
 }
 
+/// The stride of the store in the aggregation's grouping key.
+const STORE_STRIDE: i64 = 1 << 32;
+
 /// The plan computing `(measure, store, day, sum, count)` for every measure.
 pub async fn partials_plan(ctx: &SessionContext, profile: &Profile) -> Result<DataFrame> {
     let mut plan: Option<DataFrame> = None;
@@ -204,16 +207,20 @@ pub async fn partials_plan(ctx: &SessionContext, profile: &Profile) -> Result<Da
         if let Some(f) = s.filter {
             df = df.filter(f)?;
         }
+        // Grouped by one Int64 key, store × 2³² + day, rather than by the two
+        // columns: DataFusion's hash table for a single primitive column is much
+        // faster than its multi-column one (a fifth of the aggregation's time).
+        let key = cast(col("store"), DataType::Int64) * lit(STORE_STRIDE)
+            + cast(business_day(s.anchor, profile.offset), DataType::Int64);
+        // The day is within ±2³¹, so key + 2³¹ ≥ 0 and the division floors.
+        let store = (col("key") + lit(STORE_STRIDE / 2)) / lit(STORE_STRIDE);
         let df = df
-            .select(vec![col("store"), business_day(s.anchor, profile.offset).alias("day"), s.value.alias("v")])?
-            .aggregate(
-                vec![col("store"), col("day")],
-                vec![sum(col("v")).alias("sum"), count(lit(1i64)).alias("count")],
-            )?
+            .select(vec![key.alias("key"), s.value.alias("v")])?
+            .aggregate(vec![col("key")], vec![sum(col("v")).alias("sum"), count(lit(1i64)).alias("count")])?
             .select(vec![
                 lit(measure.code()).alias("measure"),
-                col("store"),
-                col("day"),
+                cast(store.clone(), DataType::UInt32).alias("store"),
+                cast(col("key") - store * lit(STORE_STRIDE), DataType::Int32).alias("day"),
                 cast(col("sum"), DataType::Int64).alias("sum"),
                 col("count"),
             ])?;
