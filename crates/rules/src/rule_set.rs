@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::curve::Curve;
 use crate::error::{Error, Result, RuleError};
-use crate::shares::Shares;
 use crate::raw::{Num, RawCategory, RawIndicator, RawQuality, RawRuleSet, RawStars};
+use crate::shares::Shares;
 
 /// A star rating in half stars (`Star(9)` is 4.5 stars).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -45,7 +45,8 @@ impl Shares {
                         if !has(i) {
                             return exact::int(0);
                         }
-                        let peers = || indicators.iter().enumerate().filter(|(j, r)| has(*j) && r.dimension == rule.dimension);
+                        let peers =
+                            || indicators.iter().enumerate().filter(|(j, r)| has(*j) && r.dimension == rule.dimension);
                         let weight_sum: Exact = peers().map(|(_, r)| &r.weight).sum();
                         if weight_sum.is_zero() {
                             // Every indicator with data has weight 0: a plain mean keeps
