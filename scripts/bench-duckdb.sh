@@ -48,6 +48,10 @@ read -r w m <<<"$(measure "$bin" score "$pq" --from 2025-01-01 --to 2025-12-31 -
 row "dengta score --daily-only" Parquet "$w" "$m"
 read -r w m <<<"$(measure python3 scripts/duckdb_reference.py "$pq" 2025-01-01 2025-12-31 "$rules" "$work/duckdb-pq-$orders.csv" --format parquet)"; k_pq=$w
 row "DuckDB reference" Parquet "$w" "$m"
+python3 scripts/compare_daily.py "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv"
+# The four outputs take 7 GB at 50 M orders: removed before the incremental store is
+# built (which needs about as much again), unless BENCH_KEEP_OUTPUT=1.
+[ "${BENCH_KEEP_OUTPUT:-0}" = 1 ] || rm -rf "$work/out-csv-$orders" "$work/out-pq-$orders" "$work"/duckdb-*-"$orders".*
 # One incremental day: everything created before Dec 31 ingested month by month (not
 # timed; `dengta ingest` holds a batch in memory, and a batch is meant to be a day),
 # then the Dec 31 batch (timed).
@@ -108,4 +112,3 @@ import sys
 d_csv, k_csv, d_pq, k_pq, d_inc = map(float, sys.argv[1:])
 print(f"\nratio dengta/DuckDB: CSV {d_csv / k_csv:.2f}, Parquet {d_pq / k_pq:.2f}; incremental day / full year (CSV): {100 * d_inc / d_csv:.2f} %")
 PY
-python3 scripts/compare_daily.py "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv"

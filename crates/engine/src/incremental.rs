@@ -494,8 +494,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let mut warnings = ds.warnings.clone();
     if let (Some(first), Some(last)) = (rescore.first().copied(), rescore.last().copied()) {
         progress.stage("scoring the days the batch touched", None);
-        let partials =
-            load_partials(&req.store, &manifest, &ds.stores, &profiles, first.plus(1 - max_window as i32), last)?;
+        let partials = load_partials(&req.store, &manifest, &ds.stores, &profiles, &book, first, last)?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "Loaded the partials of the windows.");
         let (rows, w) = daily::score_range(&ds, &book, &partials, first, last, progress)?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), rows = rows.len(), "Scored the days.");
@@ -650,14 +649,29 @@ fn write_ids(path: &Path, ids: &StringArray) -> Result<()> {
 }
 
 /// The window index of `first..=last` for the given stores, per profile.
+/// The window index for scoring the days `first..=last`: each measure's partials
+/// from the first day of the longest window that reads it (in any rule version) —
+/// the 30-day measures are not loaded for the 60 older days of a 90-day window.
 fn load_partials(
     store: &Path,
     m: &Manifest,
     stores: &[Store],
     profiles: &[Profile],
-    first: Day,
+    book: &RuleBook,
+    first_scored: Day,
     last: Day,
 ) -> Result<HashMap<Profile, DayPartials>> {
+    let mut window = [0u32; Measure::ALL.len()];
+    for rule in book.versions().iter().flat_map(|r| &r.indicators) {
+        for term in [rule.indicator.numerator(), rule.indicator.denominator()] {
+            let w = &mut window[usize::from(term.measure().code())];
+            *w = (*w).max(rule.window.days());
+        }
+    }
+    // A measure no indicator reads starts after `last`: none of its rows is kept.
+    let from_day: [Day; Measure::ALL.len()] =
+        window.map(|w| if w == 0 { last.plus(1) } else { first_scored.plus(1 - w as i32) });
+    let first = from_day.iter().copied().min().unwrap_or(first_scored);
     let index: FastMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
     let span = usize::try_from(last.0 - first.0 + 1).unwrap_or(0);
     let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::with_days(stores.len(), span)).collect();
@@ -729,6 +743,9 @@ fn load_partials(
                                 else {
                                     continue;
                                 };
+                                if *day < from_day[usize::from(measure.code())] {
+                                    continue;
+                                }
                                 let sums = MeasureSums { sum: sum.value(r), count: count.value(r) };
                                 ranges[profile].add(i, measure, *day, sums);
                             }
