@@ -112,6 +112,9 @@ fn ingest_killed_at_random_moments_is_before_or_after_never_between() {
         child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
         let _ = child.wait();
         let lines = dengta_engine::incremental::content_lines(&store).expect("the store opens after a kill");
+        // Opening removed what the killed run wrote and no manifest names.
+        let stray = dengta_engine::incremental::stray_files(&store).expect("list the store");
+        assert!(stray.is_empty(), "round {round}: leftovers after opening: {stray:?}");
         if lines == before_lines {
             seen.0 += 1;
         } else {
@@ -125,6 +128,8 @@ fn ingest_killed_at_random_moments_is_before_or_after_never_between() {
         let o = ingest(&b, &store, &["--day", "2025-03-01"]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(dengta_engine::incremental::content_lines(&store).expect("after rerun"), after_lines);
+        let stray = dengta_engine::incremental::stray_files(&store).expect("list the store");
+        assert!(stray.is_empty(), "round {round}: files no manifest names after the rerun: {stray:?}");
     }
     eprintln!("kills that left the state before the batch: {}, after it: {}", seen.0, seen.1);
 }

@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! STORE/manifest.json                    the committed state (generation N), written last
+//! STORE/pending.json                     while a batch writes: the folders it writes into
 //! STORE/meta/stores-gN.csv               the store list (SPEC §3 columns)
 //! STORE/meta/exemptions-gN.csv           the exemptions
 //! STORE/rules/VERSION.toml               the rule versions the store is scored with
@@ -22,7 +23,12 @@
 //! fsync, rename, fsync of the folder). A process killed before the rename leaves
 //! the previous state; after it, the new one. The files a batch superseded are
 //! deleted right after its rename; files no manifest names (leftovers of a killed
-//! run) are deleted when the store is next opened.
+//! run) are deleted when the store is next opened. So that opening does not list
+//! every folder of the store (one per day and table: thousands after a year), a
+//! batch first records the folders it will write into in `pending.json` (written
+//! atomically, before any other file) and removes it once the superseded files are
+//! gone; `open` cleans only the folders a `pending.json` names, and everything when
+//! one cannot be read.
 //!
 //! # Idempotence
 //!
@@ -57,6 +63,8 @@ use crate::reader;
 use crate::schema::Table;
 
 const MANIFEST: &str = "manifest.json";
+/// The folders a batch is writing into (see the module's crash-safety notes).
+const PENDING: &str = "pending.json";
 
 /// The committed state of a store folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -157,8 +165,67 @@ pub fn open(store: &Path) -> Result<Option<Manifest>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(&path, e)),
     };
-    collect_garbage(store, manifest.as_ref())?;
+    let pending = store.join(PENDING);
+    match std::fs::read_to_string(&pending) {
+        Ok(text) => {
+            match serde_json::from_str::<Vec<String>>(&text) {
+                Ok(dirs) => collect_garbage(store, manifest.as_ref(), dirs.iter().map(String::as_str), false)?,
+                Err(_) => collect_garbage(store, manifest.as_ref(), STORE_FOLDERS, true)?,
+            }
+            std::fs::remove_file(&pending).map_err(|e| Error::io(&pending, e))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => collect_garbage(store, manifest.as_ref(), [], false)?,
+        Err(e) => return Err(Error::io(&pending, e)),
+    }
     Ok(manifest)
+}
+
+/// The files under a store folder that its manifest does not name (the manifest
+/// itself aside), as paths relative to the store, sorted. Empty after [`open`] and
+/// after every completed batch; leftovers of a killed run until the next `open`.
+pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
+    let path = store.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let manifest = serde_json::from_str::<Manifest>(&text)
+        .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}")))?;
+    let mut keep = referenced(&manifest);
+    keep.insert(PathBuf::from(MANIFEST));
+    let mut stray = Vec::new();
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let path = entry.map_err(|e| Error::io(&d, e))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(store)
+                && !keep.contains(rel)
+            {
+                stray.push(rel.to_path_buf());
+            }
+        }
+    }
+    stray.sort();
+    Ok(stray)
+}
+
+/// The store's folders (each holding files or date folders).
+const STORE_FOLDERS: [&str; 6] = ["meta", "rules", "partials", "ids", "daily", "rejects"];
+
+/// Records the folders a batch is about to write into, before it writes anything.
+fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
+    let path = store.join(PENDING);
+    output::write_atomically(&path, |w| {
+        serde_json::to_writer(&mut *w, dirs).map_err(|e| Error::Internal(e.to_string()))
+    })?;
+    sync_folder(store);
+    Ok(())
+}
+
+/// Makes renames in `dir` durable (best effort: not every file system allows it).
+fn sync_folder(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 fn referenced(m: &Manifest) -> HashSet<PathBuf> {
@@ -175,9 +242,17 @@ fn referenced(m: &Manifest) -> HashSet<PathBuf> {
     set
 }
 
-fn collect_garbage(store: &Path, manifest: Option<&Manifest>) -> Result<()> {
+/// Deletes the files under `dirs` (relative to the store; into sub-folders when
+/// `recursive`) that the manifest does not name, and a manifest's temporary file
+/// left by a killed commit.
+fn collect_garbage<'d>(
+    store: &Path,
+    manifest: Option<&Manifest>,
+    dirs: impl IntoIterator<Item = &'d str>,
+    recursive: bool,
+) -> Result<()> {
     let keep = manifest.map(referenced).unwrap_or_default();
-    for dir in ["meta", "rules", "partials", "ids", "daily", "rejects"] {
+    for dir in dirs {
         let root = store.join(dir);
         if !root.is_dir() {
             continue;
@@ -189,7 +264,9 @@ fn collect_garbage(store: &Path, manifest: Option<&Manifest>) -> Result<()> {
                 let path = entry.path();
                 // The entry's own type: no extra stat per file.
                 if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
-                    stack.push(path);
+                    if recursive {
+                        stack.push(path);
+                    }
                     continue;
                 }
                 let rel = path.strip_prefix(store).map(Path::to_path_buf).unwrap_or_default();
@@ -199,8 +276,16 @@ fn collect_garbage(store: &Path, manifest: Option<&Manifest>) -> Result<()> {
             }
         }
     }
-    let stray = store.join(format!("{MANIFEST}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_file(stray);
+    // Temporary files of a killed commit or journal write (any process id).
+    for entry in std::fs::read_dir(store).map_err(|e| Error::io(store, e))? {
+        let entry = entry.map_err(|e| Error::io(store, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if [MANIFEST, PENDING].iter().any(|f| name.starts_with(&format!("{f}.tmp-"))) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
     Ok(())
 }
 
@@ -459,7 +544,22 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         }
     }
 
-    // Write the new partials, ids, meta; then score and write the daily rows.
+    // Record where this batch writes, then write the new partials, ids, meta; then
+    // score and write the daily rows.
+    let parent = |rel: &Path| rel.parent().map(|p| p.display().to_string()).unwrap_or_default();
+    let mut dirs: BTreeSet<String> = partial_writes.iter().map(|(_, rel, _)| parent(rel)).collect();
+    dirs.extend(id_writes.iter().map(|(_, _, rel, _)| parent(rel)));
+    dirs.extend(rescore.iter().map(|day| format!("daily/date={day}")));
+    if previous.is_none() {
+        dirs.insert("rules".into());
+    }
+    if stores_changed {
+        dirs.insert("meta".into());
+    }
+    if !ds.rejects.is_empty() || !duplicates.is_empty() {
+        dirs.insert("rejects".into());
+    }
+    begin_writes(&req.store, &dirs)?;
     progress.stage("writing partials", Some(partial_writes.len() as u64));
     for (key, rel, merged) in &partial_writes {
         write_partials_file(&req.store.join(rel), merged)?;
@@ -540,6 +640,10 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             }
         }
     }
+    // Nothing left to clean: the next open need not look (if this is lost in a
+    // crash, the next open cleans the folders again, which is harmless).
+    let pending = req.store.join(PENDING);
+    std::fs::remove_file(&pending).map_err(|e| Error::io(&pending, e))?;
 
     Ok(IngestOutcome {
         generation,
@@ -827,9 +931,7 @@ fn commit(store: &Path, m: &Manifest) -> Result<()> {
         w.write_all(b"\n").map_err(|e| Error::io(&path, e))
     })?;
     // The rename is durable once the folder is synced.
-    if let Ok(d) = std::fs::File::open(store) {
-        let _ = d.sync_all();
-    }
+    sync_folder(store);
     Ok(())
 }
 
