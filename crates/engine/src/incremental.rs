@@ -7,6 +7,7 @@
 //! ```text
 //! STORE/manifest.json                    the committed state (generation N), written last
 //! STORE/pending.json                     while a batch writes: the folders it writes into
+//! STORE/lock                             held (advisory) by a batch, shared by readers
 //! STORE/meta/stores-gN.csv               the store list (SPEC §3 columns)
 //! STORE/meta/exemptions-gN.csv           the exemptions
 //! STORE/rules/VERSION.toml               the rule versions the store is scored with
@@ -29,6 +30,13 @@
 //! atomically, before any other file) and removes it once the superseded files are
 //! gone; `open` cleans only the folders a `pending.json` names, and everything when
 //! one cannot be read.
+//!
+//! One batch at a time: a batch holds an exclusive lock on `STORE/lock` from before
+//! it opens the store until it returns, and readers (export, content) a shared one,
+//! so a second `dengta ingest` into the same store, or an export during a batch,
+//! stops with a clear error instead of deleting the other's new files. The
+//! operating system releases the lock when a process dies, so a killed batch never
+//! leaves the store locked.
 //!
 //! # Idempotence
 //!
@@ -65,6 +73,34 @@ use crate::schema::Table;
 const MANIFEST: &str = "manifest.json";
 /// The folders a batch is writing into (see the module's crash-safety notes).
 const PENDING: &str = "pending.json";
+/// The lock file (see the module's notes on one batch at a time).
+const LOCK: &str = "lock";
+
+/// A held lock on a store, released when dropped (or when the process ends).
+struct StoreLock(#[expect(dead_code, reason = "held for its lock, never read")] Option<std::fs::File>);
+
+/// Takes the store's lock without waiting: exclusive for a batch (creating the lock
+/// file), shared for a reader (none when the file does not exist: a store written
+/// before locks, or not a store at all, which `open` then reports).
+fn lock(store: &Path, exclusive: bool) -> Result<StoreLock> {
+    let path = store.join(LOCK);
+    let file = match std::fs::OpenOptions::new().read(true).write(true).create(exclusive).truncate(false).open(&path) {
+        Ok(f) => f,
+        Err(e) if !exclusive && e.kind() == std::io::ErrorKind::NotFound => return Ok(StoreLock(None)),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let taken = if exclusive { file.try_lock() } else { file.try_lock_shared() };
+    match taken {
+        Ok(()) => Ok(StoreLock(Some(file))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InvalidRequest(format!(
+            "the store {} is being written by another `dengta ingest` (it holds {}); run this again when that \
+             one has finished",
+            store.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
 
 /// The committed state of a store folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -181,7 +217,7 @@ pub fn open(store: &Path) -> Result<Option<Manifest>> {
 }
 
 /// The files under a store folder that its manifest does not name (the manifest
-/// itself aside), as paths relative to the store, sorted. Empty after [`open`] and
+/// and the lock file aside), as paths relative to the store, sorted. Empty after [`open`] and
 /// after every completed batch; leftovers of a killed run until the next `open`.
 pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
     let path = store.join(MANIFEST);
@@ -189,7 +225,7 @@ pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
     let manifest = serde_json::from_str::<Manifest>(&text)
         .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}")))?;
     let mut keep = referenced(&manifest);
-    keep.insert(PathBuf::from(MANIFEST));
+    keep.extend([PathBuf::from(MANIFEST), PathBuf::from(LOCK)]);
     let mut stray = Vec::new();
     let mut stack = vec![store.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -329,6 +365,7 @@ fn read_parquet_as(path: &Path, schema: Option<&Arc<Schema>>) -> Result<Vec<Reco
 pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn Progress) -> Result<IngestOutcome> {
     let started = Instant::now();
     std::fs::create_dir_all(&req.store).map_err(|e| Error::io(&req.store, e))?;
+    let _lock = lock(&req.store, true)?;
     let previous = open(&req.store)?;
     let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
     let g = format!("g{generation}");
@@ -937,6 +974,7 @@ fn commit(store: &Path, m: &Manifest) -> Result<()> {
 
 /// Every daily row the store holds, as Arrow batches (ordered by date).
 pub fn daily_batches(store: &Path) -> Result<Vec<RecordBatch>> {
+    let _lock = lock(store, false)?;
     let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     m.daily.values().map(|f| read_parquet(&store.join(f))).collect::<Result<Vec<_>>>().map(|v| v.concat())
 }
@@ -946,6 +984,7 @@ pub fn daily_batches(store: &Path) -> Result<Vec<RecordBatch>> {
 /// first removes the leftovers of a killed run.
 pub fn content_lines(store: &Path) -> Result<Vec<String>> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let _lock = lock(store, false)?;
     let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     let mut lines = Vec::new();
     let files = m

@@ -208,3 +208,35 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
     }
     let _ = day("2025-03-01");
 }
+
+/// A second writer (or a reader during a batch) stops with a clear error while a
+/// batch holds the store's lock, and goes ahead once it is released.
+#[test]
+fn a_store_being_written_is_not_opened_by_another_process() {
+    let work = tempfile::tempdir().expect("temp");
+    let data = work.path().join("data");
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
+    let params = dengta_synth::Params { stores: 3, days: 3, start, seed: 2, ..Default::default() };
+    dengta_synth::generate(&params, &data).expect("generate");
+    let store = work.path().join("store");
+    let book = RuleBook::default_book();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let first = Day::from_date(start);
+    let req = IngestRequest { batch: data.clone(), store: store.clone(), from: Some(first), day: Some(first.plus(2)) };
+    rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("first batch");
+    let before = incremental::content_lines(&store).expect("readable");
+
+    // What a running batch holds (advisory locks are per open file, so this works
+    // within one process as between two).
+    let held = std::fs::File::open(store.join("lock")).expect("the store has a lock file");
+    held.lock().expect("lock");
+    let again = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect_err("locked");
+    assert!(again.to_string().contains("being written by another `dengta ingest`"), "{again}");
+    let read = incremental::content_lines(&store).expect_err("locked");
+    assert!(read.to_string().contains("being written by another"), "{read}");
+    held.unlock().expect("unlock");
+
+    rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("after the lock is released");
+    assert_eq!(incremental::content_lines(&store).expect("readable"), before, "the same batch again changes nothing");
+    assert!(incremental::stray_files(&store).expect("list").is_empty());
+}
