@@ -36,7 +36,7 @@ def main():
     def num(col, t):
         return f"TRY_CAST(nullif({t}.{col}, '') AS DOUBLE)"
 
-    checks = [f"count_if({t}.{c} IS DISTINCT FROM {u}.{c}) AS {c}" for c in TEXT for t, u in [("a", "b")]]
+    checks = [f"count_if(a.{c} IS DISTINCT FROM b.{c}) AS {c}" for c in TEXT]
     checks += [f"count_if({num(c, 'a')} IS DISTINCT FROM {num(c, 'b')}) AS {c}" for c in COUNTS]
     checks += [
         f"count_if(NOT coalesce(abs({num(c, 'a')} - {num(c, 'b')}) <= 1e-9 * greatest(1, abs({num(c, 'a')})),"

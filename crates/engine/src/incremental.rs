@@ -192,15 +192,7 @@ fn id_column(table: Table) -> Option<&'static str> {
 /// Reads a store folder's manifest (`None` for a new store) after deleting every
 /// file it does not name.
 pub fn open(store: &Path) -> Result<Option<Manifest>> {
-    let path = store.join(MANIFEST);
-    let manifest = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(
-            serde_json::from_str::<Manifest>(&text)
-                .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}")))?,
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(&path, e)),
-    };
+    let manifest = read_manifest(store)?;
     let pending = store.join(PENDING);
     match std::fs::read_to_string(&pending) {
         Ok(text) => {
@@ -216,32 +208,71 @@ pub fn open(store: &Path) -> Result<Option<Manifest>> {
     Ok(manifest)
 }
 
+/// Where a batch of generation `g` writes the daily rows of `day`.
+fn daily_file(day: Day, g: &str) -> PathBuf {
+    PathBuf::from(format!("daily/date={day}/{g}.parquet"))
+}
+
+/// The committed manifest, `None` for a new store.
+fn read_manifest(store: &Path) -> Result<Option<Manifest>> {
+    let path = store.join(MANIFEST);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str::<Manifest>(&text)
+            .map(Some)
+            .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(&path, e)),
+    }
+}
+
 /// The files under a store folder that its manifest does not name (the manifest
 /// and the lock file aside), as paths relative to the store, sorted. Empty after [`open`] and
 /// after every completed batch; leftovers of a killed run until the next `open`.
 pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
-    let path = store.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let manifest = serde_json::from_str::<Manifest>(&text)
-        .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}")))?;
+    let manifest = read_manifest(store)?
+        .ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     let mut keep = referenced(&manifest);
     keep.extend([PathBuf::from(MANIFEST), PathBuf::from(LOCK)]);
-    let mut stray = Vec::new();
-    let mut stack = vec![store.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-            let path = entry.map_err(|e| Error::io(&d, e))?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(store)
-                && !keep.contains(rel)
-            {
-                stray.push(rel.to_path_buf());
+    // The whole store, its top folder ("") included.
+    let mut stray: Vec<PathBuf> = unnamed(store, &keep, [""], true)?
+        .into_iter()
+        .map(|p| p.strip_prefix(store).map(Path::to_path_buf).unwrap_or(p))
+        .collect();
+    stray.sort();
+    Ok(stray)
+}
+
+/// The files under `dirs` (relative to the store; into sub-folders when
+/// `recursive`) that are not in `keep` (paths relative to the store).
+fn unnamed<'d>(
+    store: &Path,
+    keep: &HashSet<PathBuf>,
+    dirs: impl IntoIterator<Item = &'d str>,
+    recursive: bool,
+) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        let root = store.join(dir);
+        if !root.is_dir() {
+            continue;
+        }
+        let mut stack = vec![root];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+                let entry = entry.map_err(|e| Error::io(&d, e))?;
+                let path = entry.path();
+                // The entry's own type: no extra stat per file.
+                if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
+                    if recursive {
+                        stack.push(path);
+                    }
+                } else if path.strip_prefix(store).is_ok_and(|rel| !keep.contains(rel)) {
+                    found.push(path);
+                }
             }
         }
     }
-    stray.sort();
-    Ok(stray)
+    Ok(found)
 }
 
 /// The store's folders (each holding files or date folders).
@@ -288,29 +319,8 @@ fn collect_garbage<'d>(
     recursive: bool,
 ) -> Result<()> {
     let keep = manifest.map(referenced).unwrap_or_default();
-    for dir in dirs {
-        let root = store.join(dir);
-        if !root.is_dir() {
-            continue;
-        }
-        let mut stack = vec![root];
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-                let entry = entry.map_err(|e| Error::io(&d, e))?;
-                let path = entry.path();
-                // The entry's own type: no extra stat per file.
-                if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
-                    if recursive {
-                        stack.push(path);
-                    }
-                    continue;
-                }
-                let rel = path.strip_prefix(store).map(Path::to_path_buf).unwrap_or_default();
-                if !keep.contains(&rel) {
-                    std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-                }
-            }
-        }
+    for path in unnamed(store, &keep, dirs, recursive)? {
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
     }
     // Temporary files of a killed commit or journal write (any process id).
     for entry in std::fs::read_dir(store).map_err(|e| Error::io(store, e))? {
@@ -586,7 +596,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let parent = |rel: &Path| rel.parent().map(|p| p.display().to_string()).unwrap_or_default();
     let mut dirs: BTreeSet<String> = partial_writes.iter().map(|(_, rel, _)| parent(rel)).collect();
     dirs.extend(id_writes.iter().map(|(_, _, rel, _)| parent(rel)));
-    dirs.extend(rescore.iter().map(|day| format!("daily/date={day}")));
+    dirs.extend(rescore.iter().map(|day| parent(&daily_file(*day, &g))));
     if previous.is_none() {
         dirs.insert("rules".into());
     }
@@ -645,11 +655,11 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             let key = day.to_string();
             let rows = by_day.remove(day).unwrap_or_default();
             rows_written += rows.len();
-            let rel = format!("daily/date={key}/{g}.parquet");
+            let rel = daily_file(*day, &g);
             let path = req.store.join(&rel);
             std::fs::create_dir_all(path.parent().unwrap_or(&req.store)).map_err(|e| Error::io(&path, e))?;
             output::write_parquet(&path, &output::daily_batch(&rows)?)?;
-            manifest.daily.insert(key, rel);
+            manifest.daily.insert(key, rel.display().to_string());
             progress.advance(1);
         }
     }
@@ -789,7 +799,6 @@ fn write_ids(path: &Path, ids: &StringArray) -> Result<()> {
     output::write_parquet(path, &batch)
 }
 
-/// The window index of `first..=last` for the given stores, per profile.
 /// The window index for scoring the days `first..=last`: each measure's partials
 /// from the first day of the longest window that reads it (in any rule version) —
 /// the 30-day measures are not loaded for the 60 older days of a 90-day window.

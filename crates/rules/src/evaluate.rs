@@ -2,10 +2,10 @@
 
 use dengta_model::exact::{self, Exact};
 use dengta_model::{Dimension, Indicator};
-use num_traits::One;
 
 use crate::curve::Segment;
 use crate::rule_set::{RuleSet, Star};
+use crate::shares::{normalised, weighted_sum};
 
 /// The window sums of one indicator's ratio as of a day.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -198,17 +198,13 @@ impl RuleSet {
         let with_data = indicators.iter().enumerate().filter(|(_, o)| o.score.is_some());
         let shares = self.shares.within(with_data.fold(0, |set, (i, _)| set | 1 << i));
         let dim_scores = Dimension::ALL.map(|d| {
-            let mut total: Option<Exact> = None;
-            for (o, share) in indicators.iter().zip(shares) {
-                if let Some(s) = o.score.as_ref().filter(|_| o.dimension == d) {
-                    let part = if share.is_one() { s.clone() } else { s * share };
-                    total = Some(match total {
-                        Some(t) => &t + &part,
-                        None => part,
-                    });
-                }
-            }
-            total
+            weighted_sum(
+                indicators
+                    .iter()
+                    .zip(shares)
+                    .filter(|(o, _)| o.dimension == d)
+                    .filter_map(|(o, share)| Some((o.score.as_ref()?, share))),
+            )
         });
         self.finish(category, indicators, dim_scores, exempted)
     }
@@ -217,21 +213,16 @@ impl RuleSet {
     /// indicator outcomes already scored on their curves (SPEC §4–§5). What-if
     /// analyses call this with hypothetical values.
     pub fn compose(&self, category: &str, indicators: Vec<IndicatorOutcome>, exempted: bool) -> DayScore {
+        // The outcomes' own weights, re-normalised at this call (they may be
+        // hypothetical), by the same rule as the shares `evaluate` uses.
         let dim_scores: [Option<Exact>; 5] = Dimension::ALL.map(|d| {
-            let with_data = || indicators.iter().filter(move |o| o.dimension == d && o.score.is_some());
-            let count = with_data().count();
-            if count == 0 {
-                return None;
-            }
-            let weight_sum: Exact = with_data().map(|o| &o.weight).sum();
-            if weight_sum.is_zero() {
-                // Every indicator with data has weight 0: a plain mean keeps the
-                // dimension meaningful rather than dividing by zero.
-                let n = exact::int(count as i64);
-                return Some(with_data().filter_map(|o| o.score.as_ref()).sum::<Exact>() / n);
-            }
-            let total: Exact = with_data().filter_map(|o| Some(o.score.as_ref()? * &o.weight)).sum();
-            Some(total / weight_sum)
+            let with_data: Vec<(&Exact, &Exact)> = indicators
+                .iter()
+                .filter(|o| o.dimension == d)
+                .filter_map(|o| Some((o.score.as_ref()?, &o.weight)))
+                .collect();
+            let shares = normalised(&with_data.iter().map(|(_, w)| *w).collect::<Vec<_>>());
+            weighted_sum(with_data.iter().map(|(s, _)| *s).zip(&shares))
         });
         self.finish(category, indicators, dim_scores, exempted)
     }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use dengta_model::Dimension;
 use dengta_model::exact::{self, Exact};
+use num_traits::One;
 
 use crate::rule_set::{CategoryRule, IndicatorRule};
 
@@ -29,6 +30,29 @@ pub(crate) struct Shares {
     across: BTreeMap<String, Vec<Option<[Option<Exact>; 5]>>>,
 }
 
+/// The shares of a dimension's indicators with data: each weight over their sum,
+/// or, when they sum to zero (every indicator with data has weight 0), equal shares,
+/// so that the dimension is a plain mean rather than a division by zero.
+pub(crate) fn normalised(weights: &[&Exact]) -> Vec<Exact> {
+    let sum: Exact = weights.iter().copied().sum();
+    if sum.is_zero() {
+        let n = weights.len().max(1) as i128;
+        return weights.iter().map(|_| exact::ratio(1, n)).collect();
+    }
+    weights.iter().map(|w| *w / &sum).collect()
+}
+
+/// `Σ score × share`, `None` when there is no term (a share of one is not multiplied).
+pub(crate) fn weighted_sum<'a>(terms: impl Iterator<Item = (&'a Exact, &'a Exact)>) -> Option<Exact> {
+    terms.fold(None, |total, (score, share)| {
+        let part = if share.is_one() { score.clone() } else { score * share };
+        Some(match total {
+            Some(t) => &t + &part,
+            None => part,
+        })
+    })
+}
+
 /// The most indicators a rule set can hold (the catalogue's size).
 const MAX_INDICATORS: usize = dengta_model::Indicator::ALL.len();
 
@@ -37,26 +61,17 @@ impl Shares {
         assert!(indicators.len() <= MAX_INDICATORS, "a rule set uses each catalogue indicator at most once");
         let within = (0..1usize << indicators.len())
             .map(|set| {
-                let has = |i: usize| set & (1 << i) != 0;
-                indicators
-                    .iter()
-                    .enumerate()
-                    .map(|(i, rule)| {
-                        if !has(i) {
-                            return exact::int(0);
-                        }
-                        let peers =
-                            || indicators.iter().enumerate().filter(|(j, r)| has(*j) && r.dimension == rule.dimension);
-                        let weight_sum: Exact = peers().map(|(_, r)| &r.weight).sum();
-                        if weight_sum.is_zero() {
-                            // Every indicator with data has weight 0: a plain mean keeps
-                            // the dimension meaningful rather than dividing by zero.
-                            exact::ratio(1, peers().count() as i128)
-                        } else {
-                            &rule.weight / &weight_sum
-                        }
-                    })
-                    .collect()
+                let mut shares = vec![exact::int(0); indicators.len()];
+                for d in Dimension::ALL {
+                    let with_data: Vec<usize> = (0..indicators.len())
+                        .filter(|&i| set & (1 << i) != 0 && indicators[i].dimension == d)
+                        .collect();
+                    let weights: Vec<&Exact> = with_data.iter().map(|&i| &indicators[i].weight).collect();
+                    for (i, share) in with_data.into_iter().zip(normalised(&weights)) {
+                        shares[i] = share;
+                    }
+                }
+                shares
             })
             .collect();
         let across = categories
