@@ -162,8 +162,11 @@ pub fn score_range(
     Ok((rows, warnings))
 }
 
-/// Stores scored together (on every core) before their rows are handed on.
-const STORES_PER_BLOCK: usize = 64;
+/// Store-days scored together (on every core) before their rows are handed on: 64
+/// stores of a year, or every store of a marketplace of some 23 000 for one day (a
+/// block's threads are spawned anew, which for a day's 64 stores cost more than
+/// scoring them).
+const STORE_DAYS_PER_BLOCK: usize = 64 * 366;
 
 /// Scores every operating store-day in `from..=to` and hands the rows to `sink` a
 /// block of stores at a time, ordered by store id then date: memory holds one
@@ -221,7 +224,8 @@ pub fn score_range_each(
         let order = &order;
         let score_block = &score_block;
         scope.spawn(move || {
-            for block in order.chunks(STORES_PER_BLOCK) {
+            let days = usize::try_from(to.0 - from.0 + 1).unwrap_or(1).max(1);
+            for block in order.chunks((STORE_DAYS_PER_BLOCK / days).max(1)) {
                 let rows = score_block(block);
                 let failed = rows.is_err();
                 if send.send(rows).is_err() || failed {

@@ -572,10 +572,12 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     // Which days to rescore.
     let max_window =
         book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
-    let stores_changed = previous.is_none()
-        || previous.as_ref().is_some_and(|m| {
-            read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true)
-        });
+    let stores_changed = match &previous {
+        None => true,
+        // Both read from the store's own files (see the overlay above).
+        Some(_) if !has_table(&req.batch, "stores") && !has_table(&req.batch, "exemptions") => false,
+        Some(m) => read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true),
+    };
     let mut rescore: BTreeSet<Day> = BTreeSet::new();
     if stores_changed {
         rescore.extend(from.through(horizon));
@@ -607,16 +609,17 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         dirs.insert("rejects".into());
     }
     begin_writes(&req.store, &dirs)?;
-    progress.stage("writing partials", Some(partial_writes.len() as u64));
+    progress.stage("writing partials and ids", Some((partial_writes.len() + id_writes.len()) as u64));
+    let mut files = Vec::new();
     for (key, rel, merged) in &partial_writes {
-        write_partials_file(&req.store.join(rel), merged)?;
+        files.push((req.store.join(rel), partials_file_batch(merged)?));
         manifest.partials.insert(key.clone(), rel.display().to_string());
-        progress.advance(1);
     }
     for (table, key, rel, ids) in &id_writes {
-        write_ids(&req.store.join(rel), ids)?;
+        files.push((req.store.join(rel), ids_batch(ids)?));
         manifest.ids.entry(table.clone()).or_default().insert(key.clone(), rel.display().to_string());
     }
+    write_files(&files, progress)?;
     if previous.is_none() {
         std::fs::create_dir_all(req.store.join("rules")).map_err(|e| Error::io(&req.store, e))?;
         for r in book.versions() {
@@ -762,7 +765,7 @@ fn partials_schema() -> Arc<Schema> {
     ]))
 }
 
-fn write_partials_file(path: &Path, rows: &HashMap<(String, u8, String), MeasureSums>) -> Result<()> {
+fn partials_file_batch(rows: &HashMap<(String, u8, String), MeasureSums>) -> Result<RecordBatch> {
     let mut keys: Vec<&(String, u8, String)> = rows.keys().collect();
     keys.sort();
     let cols: Vec<ArrayRef> = vec![
@@ -772,8 +775,29 @@ fn write_partials_file(path: &Path, rows: &HashMap<(String, u8, String), Measure
         Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| rows[*k].sum))),
         Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| rows[*k].count))),
     ];
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
-    output::write_parquet(path, &RecordBatch::try_new(partials_schema(), cols)?)
+    Ok(RecordBatch::try_new(partials_schema(), cols)?)
+}
+
+/// Writes each `(path, batch)` as a Parquet file, on every core (a file's encoding
+/// and its fsync overlap another's).
+fn write_files(files: &[(PathBuf, RecordBatch)], progress: &dyn Progress) -> Result<()> {
+    let threads = crate::cores().min(files.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    for (path, batch) in files.iter().skip(t).step_by(threads) {
+                        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                            .map_err(|e| Error::io(path, e))?;
+                        output::write_parquet(path, batch)?;
+                        progress.advance(1);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| crate::joined(h, "a thread writing partials and ids"))
+    })
 }
 
 fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), MeasureSums>> {
@@ -792,11 +816,9 @@ fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), Measu
     Ok(out)
 }
 
-fn write_ids(path: &Path, ids: &StringArray) -> Result<()> {
+fn ids_batch(ids: &StringArray) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
-    let batch = RecordBatch::try_new(schema, vec![Arc::new(ids.clone())])?;
-    std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
-    output::write_parquet(path, &batch)
+    Ok(RecordBatch::try_new(schema, vec![Arc::new(ids.clone())])?)
 }
 
 /// The window index for scoring the days `first..=last`: each measure's partials
@@ -823,7 +845,7 @@ fn load_partials(
         window.map(|w| if w == 0 { last.plus(1) } else { first_scored.plus(1 - w as i32) });
     let first = from_day.iter().copied().min().unwrap_or(first_scored);
     let index: FastMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
-    let span = usize::try_from(last.0 - first.0 + 1).unwrap_or(0);
+    let span = from_day.map(|d| usize::try_from(last.0 - d.0 + 1).unwrap_or(0));
     let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::with_days(stores.len(), span)).collect();
     let by_key: FastMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
     // Straight from the Arrow columns, the text columns read as dictionaries: a window
@@ -843,16 +865,32 @@ fn load_partials(
     // adding to its own range of stores.
     let threads = crate::cores();
     let per_thread = stores.len().div_ceil(threads).max(1);
-    for group in files.chunks(4 * threads) {
-        let decoded: Vec<Result<Vec<RecordBatch>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                group.iter().map(|(_, path)| scope.spawn(|| read_parquet_as(path, Some(&schema)))).collect();
-            handles.into_iter().map(|h| crate::joined(h, "a thread reading partials")).collect()
-        });
+    for group in files.chunks(16 * threads) {
+        // Reader `t` decodes the group's files `t`, `t + threads`, … (a thread per
+        // core, not per file: spawning is a good part of a small batch's time).
+        let per_reader: Vec<Vec<(usize, Result<Vec<RecordBatch>>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads.min(group.len()))
+                .map(|t| {
+                    let schema = &schema;
+                    scope.spawn(move || {
+                        Ok(group
+                            .iter()
+                            .enumerate()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|(i, (_, path))| (i, read_parquet_as(path, Some(schema))))
+                            .collect())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| crate::joined(h, "a thread reading partials")).collect::<Result<_>>()
+        })?;
+        let mut decoded: Vec<(usize, Result<Vec<RecordBatch>>)> = per_reader.into_iter().flatten().collect();
+        decoded.sort_unstable_by_key(|(i, _)| *i);
         // Each batch with its dictionaries resolved once: the profile and the store
         // of each dictionary key.
         let mut batches = Vec::new();
-        for ((day, _), decoded) in group.iter().zip(decoded) {
+        for ((day, _), (_, decoded)) in group.iter().zip(decoded) {
             for b in decoded? {
                 let (p, s) = (b.column(0).as_dictionary::<Int32Type>(), b.column(2).as_dictionary::<Int32Type>());
                 let profile_of: Vec<Option<usize>> =

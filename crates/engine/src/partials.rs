@@ -97,7 +97,7 @@ fn push_hinted(series: &mut Series, days_hint: usize, day: Day, sums: MeasureSum
 pub(crate) struct StoreRange<'a> {
     first: usize,
     stores: &'a mut [[Series; Measure::ALL.len()]],
-    days_hint: usize,
+    days_hint: [usize; Measure::ALL.len()],
 }
 
 impl StoreRange<'_> {
@@ -109,7 +109,8 @@ impl StoreRange<'_> {
     /// As [`DayPartials::add`], for a store of the range (others are ignored).
     pub(crate) fn add(&mut self, store: usize, measure: Measure, day: Day, sums: MeasureSums) {
         if let Some(series) = store.checked_sub(self.first).and_then(|i| self.stores.get_mut(i)) {
-            push_hinted(&mut series[usize::from(measure.code())], self.days_hint, day, sums);
+            let m = usize::from(measure.code());
+            push_hinted(&mut series[m], self.days_hint[m], day, sums);
         }
     }
 }
@@ -118,26 +119,29 @@ impl StoreRange<'_> {
 #[derive(Clone, Debug)]
 pub struct DayPartials {
     stores: Vec<[Series; Measure::ALL.len()]>,
-    /// Room made in a series at its first day (the days expected per series).
-    days_hint: usize,
+    /// Room made in a series at its first day (the days expected per series of
+    /// each measure).
+    days_hint: [usize; Measure::ALL.len()],
 }
 
 impl DayPartials {
     /// Empty partials for `stores` stores.
     pub fn new(stores: usize) -> DayPartials {
-        DayPartials { stores: (0..stores).map(|_| Default::default()).collect(), days_hint: 0 }
+        DayPartials { stores: (0..stores).map(|_| Default::default()).collect(), days_hint: [0; Measure::ALL.len()] }
     }
 
-    /// Empty partials for `stores` stores, each series expected to hold up to
-    /// `days` days (room for them is made once, at a series' first day).
-    pub fn with_days(stores: usize, days: usize) -> DayPartials {
+    /// Empty partials for `stores` stores, each series of measure `m` expected to
+    /// hold up to `days[m]` days (room for them is made once, at a series' first
+    /// day).
+    pub fn with_days(stores: usize, days: [usize; Measure::ALL.len()]) -> DayPartials {
         DayPartials { days_hint: days, ..DayPartials::new(stores) }
     }
 
     /// Adds a day's sums (days may come in any order, and more than once).
     pub fn add(&mut self, store: usize, measure: Measure, day: Day, sums: MeasureSums) {
         if let Some(series) = self.stores.get_mut(store) {
-            push_hinted(&mut series[usize::from(measure.code())], self.days_hint, day, sums);
+            let m = usize::from(measure.code());
+            push_hinted(&mut series[m], self.days_hint[m], day, sums);
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod aggregate;
 mod explain;
 mod golden;
 mod incremental;
