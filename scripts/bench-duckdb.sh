@@ -6,6 +6,10 @@
 #
 #   scripts/bench-duckdb.sh ORDERS          e.g. 1000000, 10000000, 50000000
 #
+# BENCH_SKIP_FULL=1 times only the incremental day (the four full-year runs and the
+# agreement check are skipped). Needs free disk of about three times the CSV size
+# at 50 M orders (the data, its Parquet copy, then the month split and the store).
+#
 # The dataset: `dengta generate` over 365 days with about 12.3 orders per store and day on
 # average (stores = ORDERS / 4496), with proportional reviews, chats, refunds,
 # disputes and complaints. Installs Python's duckdb package (pip --user) when absent.
@@ -24,7 +28,8 @@ bin=$PWD/target/release/dengta
 rules=$PWD/rules/default-1.toml
 
 [ -d "$data" ] || "$bin" generate "$data" --stores "$stores" --days 365 --seed 42 >&2
-if [ ! -d "$pq" ]; then
+skip_full=${BENCH_SKIP_FULL:-0}
+if [ "$skip_full" != 1 ] && [ ! -d "$pq" ]; then
   mkdir -p "$pq"
   python3 - "$data" "$pq" <<'PY'
 import duckdb, glob, os, sys
@@ -37,9 +42,10 @@ fi
 
 measure() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 row() { printf '| %s | %s | %.2f s | %d MiB |\n' "$1" "$2" "$3" "$(( $4 / 1024 ))"; }
-echo "dataset: $stores stores x 365 days, $(($(wc -l <"$data/orders.csv") - 1)) orders, $(du -sh "$data" | cut -f1) CSV, $(du -sh "$pq" | cut -f1) Parquet"
+echo "dataset: $stores stores x 365 days, $(($(wc -l <"$data/orders.csv") - 1)) orders, $(du -sh "$data" | cut -f1) CSV$([ -d "$pq" ] && echo ", $(du -sh "$pq" | cut -f1) Parquet")"
 echo "| run | input | wall | peak RSS |"
 echo "|---|---|---|---|"
+if [ "$skip_full" != 1 ]; then
 read -r w m <<<"$(measure "$bin" score "$data" --from 2025-01-01 --to 2025-12-31 --out "$work/out-csv-$orders" --daily-only)"; d_csv=$w
 row "dengta score --daily-only" CSV "$w" "$m"
 read -r w m <<<"$(measure python3 scripts/duckdb_reference.py "$data" 2025-01-01 2025-12-31 "$rules" "$work/duckdb-csv-$orders.csv")"; k_csv=$w
@@ -52,6 +58,7 @@ python3 scripts/compare_daily.py "$work/out-csv-$orders/daily_scores.csv" "$work
 # The four outputs take 7 GB at 50 M orders: removed before the incremental store is
 # built (which needs about as much again), unless BENCH_KEEP_OUTPUT=1.
 [ "${BENCH_KEEP_OUTPUT:-0}" = 1 ] || rm -rf "$work/out-csv-$orders" "$work/out-pq-$orders" "$work"/duckdb-*-"$orders".*
+fi
 # One incremental day: everything created before Dec 31 ingested month by month (not
 # timed; `dengta ingest` holds a batch in memory, and a batch is meant to be a day),
 # then the Dec 31 batch (timed).
@@ -91,6 +98,7 @@ for t, c in created.items():
                     if i == 0:
                         out.write(header)
                     shutil.copyfileobj(part_file, out)
+                os.remove(name)  # the split never holds the events twice
 shutil.rmtree(f"{inc}/parts", ignore_errors=True)
 for t in ("stores", "exemptions"):
     if os.path.exists(f"{src}/{t}.csv"):
@@ -114,6 +122,7 @@ for i in 1 2 3; do
 done
 read -r w m <<<"$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)"; d_inc=$w
 row "dengta ingest (one day, Dec 31; median of $(printf '%s s, ' "${runs[@]%% *}" | sed 's/, $//'))" CSV "$w" "$m"
+[ "$skip_full" = 1 ] && exit 0
 python3 - "$d_csv" "$k_csv" "$d_pq" "$k_pq" "$d_inc" <<'PY'
 import sys
 d_csv, k_csv, d_pq, k_pq, d_inc = map(float, sys.argv[1:])
