@@ -860,8 +860,8 @@ fn load_partials(
     ]));
     let files: Vec<(Day, PathBuf)> =
         first.through(last).filter_map(|day| Some((day, store.join(m.partials.get(&day.to_string())?)))).collect();
-    // Files are decoded on every core a few days at a time (memory holds those
-    // days), then added in day order (each series then arrives sorted), every core
+    // Files are decoded on every core 16 days per core at a time (memory holds
+    // those days: a 90-day window in about three groups), then added in day order (each series then arrives sorted), every core
     // adding to its own range of stores.
     let threads = crate::cores();
     let per_thread = stores.len().div_ceil(threads).max(1);
