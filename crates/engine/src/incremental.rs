@@ -381,14 +381,15 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let g = format!("g{generation}");
 
     // Read the batch, with the store's list when the batch has none.
+    let (has_stores, has_exemptions) = (has_table(&req.batch, "stores"), has_table(&req.batch, "exemptions"));
     let overlay;
     let batch_dir = match &previous {
-        Some(m) if !has_table(&req.batch, "stores") => {
+        Some(m) if !has_stores => {
             overlay = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
             link_tables(&req.batch, overlay.path())?;
             std::fs::copy(req.store.join(&m.stores), overlay.path().join("stores.csv"))
                 .map_err(|e| Error::io(&m.stores, e))?;
-            if !has_table(&req.batch, "exemptions") {
+            if !has_exemptions {
                 std::fs::copy(req.store.join(&m.exemptions), overlay.path().join("exemptions.csv"))
                     .map_err(|e| Error::io(&m.exemptions, e))?;
             }
@@ -575,7 +576,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let stores_changed = match &previous {
         None => true,
         // Both read from the store's own files (see the overlay above).
-        Some(_) if !has_table(&req.batch, "stores") && !has_table(&req.batch, "exemptions") => false,
+        Some(_) if !has_stores && !has_exemptions => false,
         Some(m) => read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true),
     };
     let mut rescore: BTreeSet<Day> = BTreeSet::new();
@@ -781,23 +782,13 @@ fn partials_file_batch(rows: &HashMap<(String, u8, String), MeasureSums>) -> Res
 /// Writes each `(path, batch)` as a Parquet file, on every core (a file's encoding
 /// and its fsync overlap another's).
 fn write_files(files: &[(PathBuf, RecordBatch)], progress: &dyn Progress) -> Result<()> {
-    let threads = crate::cores().min(files.len());
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    for (path, batch) in files.iter().skip(t).step_by(threads) {
-                        std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-                            .map_err(|e| Error::io(path, e))?;
-                        output::write_parquet(path, batch)?;
-                        progress.advance(1);
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        handles.into_iter().try_for_each(|h| crate::joined(h, "a thread writing partials and ids"))
-    })
+    let write = |(path, batch): &(PathBuf, RecordBatch)| {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
+        output::write_parquet(path, batch)?;
+        progress.advance(1);
+        Ok(())
+    };
+    crate::on_every_core(files, write, "a thread writing partials and ids").map(|_| ())
 }
 
 fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), MeasureSums>> {
@@ -860,38 +851,20 @@ fn load_partials(
     ]));
     let files: Vec<(Day, PathBuf)> =
         first.through(last).filter_map(|day| Some((day, store.join(m.partials.get(&day.to_string())?)))).collect();
-    // Files are decoded on every core 16 days per core at a time (memory holds
-    // those days: a 90-day window in about three groups), then added in day order (each series then arrives sorted), every core
-    // adding to its own range of stores.
+    // Files are decoded on every core, 16 days per core at a time (memory holds
+    // those days: a 90-day window in about three groups), then added in day order
+    // (each series then arrives sorted), every core adding to its own range of
+    // stores.
     let threads = crate::cores();
     let per_thread = stores.len().div_ceil(threads).max(1);
     for group in files.chunks(16 * threads) {
-        // Reader `t` decodes the group's files `t`, `t + threads`, … (a thread per
-        // core, not per file: spawning is a good part of a small batch's time).
-        let per_reader: Vec<Vec<(usize, Result<Vec<RecordBatch>>)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads.min(group.len()))
-                .map(|t| {
-                    let schema = &schema;
-                    scope.spawn(move || {
-                        Ok(group
-                            .iter()
-                            .enumerate()
-                            .skip(t)
-                            .step_by(threads)
-                            .map(|(i, (_, path))| (i, read_parquet_as(path, Some(schema))))
-                            .collect())
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| crate::joined(h, "a thread reading partials")).collect::<Result<_>>()
-        })?;
-        let mut decoded: Vec<(usize, Result<Vec<RecordBatch>>)> = per_reader.into_iter().flatten().collect();
-        decoded.sort_unstable_by_key(|(i, _)| *i);
+        let read = |(_, path): &(Day, PathBuf)| read_parquet_as(path, Some(&schema));
+        let decoded = crate::on_every_core(group, read, "a thread reading partials")?;
         // Each batch with its dictionaries resolved once: the profile and the store
         // of each dictionary key.
         let mut batches = Vec::new();
-        for ((day, _), (_, decoded)) in group.iter().zip(decoded) {
-            for b in decoded? {
+        for ((day, _), decoded) in group.iter().zip(decoded) {
+            for b in decoded {
                 let (p, s) = (b.column(0).as_dictionary::<Int32Type>(), b.column(2).as_dictionary::<Int32Type>());
                 let profile_of: Vec<Option<usize>> =
                     p.values().as_string::<i32>().iter().map(|k| by_key.get(k?).copied()).collect();

@@ -56,7 +56,45 @@ pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, th
     handle.join().unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))
 }
 
+/// `f` of every item, in the items' order, on a thread per core (thread `t` takes
+/// items `t`, `t + threads`, …): for a few dozen files, spawning a thread per item
+/// would cost more than the work. The first error is returned.
+pub(crate) fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+    thread: &str,
+) -> Result<Vec<R>> {
+    let threads = cores().min(items.len());
+    let f = &f;
+    let per_thread: Vec<Vec<R>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| scope.spawn(move || items.iter().skip(t).step_by(threads).map(f).collect::<Result<Vec<R>>>()))
+            .collect();
+        handles.into_iter().map(|h| joined(h, thread)).collect::<Result<_>>()
+    })?;
+    // Item `i` is the `i / threads`-th result of thread `i % threads`.
+    let mut results: Vec<_> = per_thread.into_iter().map(Vec::into_iter).collect();
+    Ok((0..items.len()).filter_map(|i| results[i % threads].next()).collect())
+}
+
 /// The threads worth running CPU-bound work on: the cores this process may use.
 pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_every_core_keeps_the_items_order_and_stops_at_an_error() {
+        for n in [0, 1, 2, 7, 100] {
+            let items: Vec<u64> = (0..n).collect();
+            let squares = on_every_core(&items, |x| Ok(x * x), "a test thread").expect("no error");
+            assert_eq!(squares, items.iter().map(|x| x * x).collect::<Vec<_>>());
+        }
+        let failed =
+            on_every_core(&[1, 2, 3], |x| if *x == 2 { Err(Error::Internal("two".into())) } else { Ok(*x) }, "t");
+        assert!(matches!(failed, Err(Error::Internal(m)) if m == "two"));
+    }
 }
