@@ -145,9 +145,14 @@ pub const LIGHT_SESSION_ROWS: usize = 200_000;
 /// a light one for a small dataset held in memory (a day's batch), a full one
 /// otherwise.
 pub fn session_for(ds: &Dataset) -> Result<SessionContext> {
+    session_with(ds, is_light(ds))
+}
+
+/// Is the dataset held in memory, with fewer than [`LIGHT_SESSION_ROWS`] event rows?
+pub fn is_light(ds: &Dataset) -> bool {
     let in_memory = ds.events.values().all(|e| e.files.is_empty());
     let rows: usize = ds.events.values().flat_map(|e| &e.batches).map(RecordBatch::num_rows).sum();
-    session_with(ds, in_memory && rows < LIGHT_SESSION_ROWS)
+    in_memory && rows < LIGHT_SESSION_ROWS
 }
 
 /// As [`session_for`], the session's weight chosen by the caller.
@@ -256,11 +261,68 @@ pub async fn partials_plan(ctx: &SessionContext, profile: &Profile) -> Result<Da
     Ok(plan.expect("Measure::ALL is not empty"))
 }
 
-/// Runs the aggregation of a dataset for one profile.
+/// Runs the aggregation of a dataset for one profile: a small dataset held in
+/// memory (a day's batch) by [`aggregate_rows`], any other by the plan.
 pub async fn aggregate(ds: &Dataset, profile: &Profile) -> Result<DayPartials> {
+    if is_light(ds) {
+        return aggregate_rows(ds, profile);
+    }
     let ctx = session_for(ds)?;
     let batches = partials_plan(&ctx, profile).await?.collect().await?;
     partials_from_batches(ds.stores.len(), &batches)
+}
+
+/// The partials of a dataset's events held in memory, without the query planner:
+/// each measure's filter, business day and value (the expressions of [`spec`], as
+/// in the plan) are evaluated by DataFusion's physical expressions batch by batch,
+/// and every row that passes the filter is added to its store and day (which
+/// [`DayPartials::seal`] merges, as the plan's grouping does).
+///
+/// Planning the nine-way union costs about 13 ms whatever the input, which was
+/// most of the aggregation of a day's batch; evaluating the expressions directly
+/// costs about 1 ms for some 6,000 events.
+pub fn aggregate_rows(ds: &Dataset, profile: &Profile) -> Result<DayPartials> {
+    use datafusion::common::DFSchema;
+    let state = datafusion::execution::SessionStateBuilder::new().build();
+    let mut partials = DayPartials::new(ds.stores.len());
+    for measure in Measure::ALL {
+        let s = spec(measure, profile);
+        let Some(events) = ds.events.get(&s.table) else { continue };
+        if !events.files.is_empty() {
+            return Err(crate::Error::Internal(format!("the {} events are not in memory", s.table.name())));
+        }
+        let schema = DFSchema::try_from(events.schema.as_ref().clone())?;
+        let filter = s.filter.map(|f| state.create_physical_expr(f, &schema)).transpose()?;
+        let day = state.create_physical_expr(business_day(s.anchor, profile.offset), &schema)?;
+        let value = state.create_physical_expr(cast(s.value, DataType::Int64), &schema)?;
+        for batch in &events.batches {
+            let rows = batch.num_rows();
+            let keep = filter.as_ref().map(|f| f.evaluate(batch)?.into_array(rows)).transpose()?;
+            let keep = keep.as_ref().map(|k| k.as_boolean());
+            let days = day.evaluate(batch)?.into_array(rows)?;
+            let days = days.as_primitive::<Int32Type>();
+            let values = value.evaluate(batch)?.into_array(rows)?;
+            let values = values.as_primitive::<Int64Type>();
+            let stores = batch
+                .column_by_name("store")
+                .and_then(|c| c.as_primitive_opt::<UInt32Type>())
+                .ok_or_else(|| crate::Error::Internal(format!("the {} events have no store column", s.table.name())))?;
+            for r in 0..rows {
+                // A WHERE keeps a row whose condition is true (not false, not null).
+                if keep.is_some_and(|k| k.is_null(r) || !k.value(r)) {
+                    continue;
+                }
+                if days.is_null(r) || stores.is_null(r) {
+                    return Err(crate::Error::Internal(format!("a {} event without a store or day", s.table.name())));
+                }
+                // SUM skips nulls; COUNT(1) counts the row.
+                let sum = if values.is_null(r) { 0 } else { values.value(r) };
+                partials.add(stores.value(r) as usize, measure, Day(days.value(r)), MeasureSums { sum, count: 1 });
+            }
+        }
+    }
+    partials.seal();
+    Ok(partials)
 }
 
 /// Builds the in-memory window index from `(measure, store, day, sum, count)` rows.

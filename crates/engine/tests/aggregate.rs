@@ -1,5 +1,7 @@
-//! The light DataFusion session (one partition, no logical optimizer rules) that
-//! aggregates a day's batch gives the same partial sums as the full session.
+//! The two ways a small in-memory dataset (a day's batch) is aggregated give the
+//! same partial sums as the full DataFusion session: the light session (one
+//! partition, no logical optimizer rules) and the planner-free evaluation of the
+//! same expressions (`aggregate_rows`).
 
 use dengta_engine::aggregate::{self, Profile};
 use dengta_engine::{NoProgress, reader};
@@ -19,13 +21,52 @@ async fn partial_rows(ctx: &datafusion::prelude::SessionContext, profile: &Profi
     rows
 }
 
+/// Every `(measure, store, day, sum, count)` of a window index, sorted.
+fn index_rows(p: &dengta_engine::partials::DayPartials) -> Vec<(u8, usize, i32, i64, i64)> {
+    let mut rows = Vec::new();
+    for store in 0..p.store_count() {
+        for m in dengta_model::Measure::ALL {
+            rows.extend(p.days(store, m).map(|(d, s)| (m.code(), store, d.0, s.sum, s.count)));
+        }
+    }
+    rows.sort_unstable();
+    rows
+}
+
+fn generated(work: &std::path::Path) -> dengta_engine::dataset::Dataset {
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
+    let params = dengta_synth::Params { stores: 30, days: 40, start, seed: 7, ..Default::default() };
+    dengta_synth::generate(&params, work).expect("generate");
+    reader::read_dataset(work, &NoProgress).expect("read")
+}
+
+#[tokio::test]
+async fn evaluating_the_expressions_without_the_planner_gives_the_plans_partials() {
+    let work = tempfile::tempdir().expect("temp");
+    let ds = generated(work.path());
+    assert!(aggregate::is_light(&ds), "a dataset this small is aggregated without the planner");
+    let book = RuleBook::default_book();
+    let profile = Profile::of(book.versions().last().expect("a version"));
+
+    let direct = aggregate::aggregate_rows(&ds, &profile).expect("direct");
+    let ctx = aggregate::session_with(&ds, false).expect("full");
+    let batches = aggregate::partials_plan(&ctx, &profile).await.expect("plan").collect().await.expect("collect");
+    let planned = aggregate::partials_from_batches(ds.stores.len(), &batches).expect("index");
+    let (direct, planned) = (index_rows(&direct), index_rows(&planned));
+    // Every measure is there (disputes and complaints are rare), and some sums are
+    // not 0.
+    for m in dengta_model::Measure::ALL {
+        assert!(direct.iter().filter(|r| r.0 == m.code()).count() >= 3, "{m:?}");
+    }
+    assert!(direct.len() > 9 * 30 * 10, "{} rows", direct.len());
+    assert!(direct.iter().any(|r| r.3 != 0));
+    assert_eq!(direct, planned);
+}
+
 #[tokio::test]
 async fn the_light_session_gives_the_same_partials_as_the_full_one() {
     let work = tempfile::tempdir().expect("temp");
-    let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
-    let params = dengta_synth::Params { stores: 30, days: 40, start, seed: 7, ..Default::default() };
-    dengta_synth::generate(&params, work.path()).expect("generate");
-    let ds = reader::read_dataset(work.path(), &NoProgress).expect("read");
+    let ds = generated(work.path());
     let rows: usize = ds.events.values().flat_map(|e| &e.batches).map(|b| b.num_rows()).sum();
     assert!(rows < aggregate::LIGHT_SESSION_ROWS, "a dataset this small is aggregated by the light session");
     let book = RuleBook::default_book();
