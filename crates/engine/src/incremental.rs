@@ -12,7 +12,7 @@
 //! STORE/meta/exemptions-gN.csv           the exemptions
 //! STORE/rules/VERSION.toml               the rule versions the store is scored with
 //! STORE/partials/date=D/gN.parquet       (profile, measure, store_id, sum, count) of day D
-//! STORE/ids/TABLE/date=D/gN.parquet      ids of TABLE's events created on UTC day D
+//! STORE/ids/date=D/gN.parquet            (table, id) of the events created on business day D
 //! STORE/daily/date=D/gN.parquet          daily_scores rows of day D (SPEC §11 columns)
 //! STORE/rejects/gN.csv                   the rows batch N rejected
 //! ```
@@ -40,11 +40,18 @@
 //!
 //! # Idempotence
 //!
-//! Every event id is recorded under the UTC day of its creation instant (`paid_at`,
-//! `created_at`, `started_at`, `requested_at`, `opened_at`, `filed_at`), which does
-//! not change when an event is re-sent. An id seen before is a duplicate: the row is
-//! reported as rejected and counts once — exactly as in a full run, where the first
-//! row with an id is kept.
+//! Every event id is recorded under the business day of its creation instant
+//! (`paid_at`, `created_at`, `started_at`, `requested_at`, `opened_at`, `filed_at`),
+//! which does not change when an event is re-sent; one file per day holds the ids of
+//! every table. An id seen before is a duplicate: the row is reported as rejected
+//! and counts once — exactly as in a full run, where the first row with an id is
+//! kept. The business day is taken in the store's `id_zone`, the time zone of its
+//! rules when it was created, so a day's batch reads and writes one id file.
+//!
+//! Stores written before that (up to session 8) kept ids per table and per UTC
+//! day (`ids/TABLE/date=D/`). Their manifests still name those files under `ids`;
+//! they are never rewritten, and an event is also checked against the one of its
+//! table and UTC day.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
@@ -56,7 +63,7 @@ use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array, Reco
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, UInt8Type};
 use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
-use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums};
+use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums, UtcOffset};
 use dengta_rules::{RuleBook, RuleSet};
 use serde::{Deserialize, Serialize};
 
@@ -119,7 +126,17 @@ pub struct Manifest {
     pub exemptions: String,
     /// Partials file per date.
     pub partials: BTreeMap<String, String>,
-    /// Id files per table, per UTC creation day.
+    /// Id file per business day of creation (in `id_zone`): the `(table, id)` of
+    /// every event created that day.
+    #[serde(default)]
+    pub id_days: BTreeMap<String, String>,
+    /// The UTC offset (`+08:00`) whose days key `id_days`: the store's rules' time
+    /// zone when its first batch with `id_days` was written. Never changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_zone: Option<String>,
+    /// Id files of the first layout, per table and per UTC creation day (stores
+    /// written before `id_days`): read, never written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ids: BTreeMap<String, BTreeMap<String, String>>,
     /// Daily score file per date.
     pub daily: BTreeMap<String, String>,
@@ -303,6 +320,7 @@ fn referenced(m: &Manifest) -> HashSet<PathBuf> {
     set.extend(m.partials.values().map(PathBuf::from));
     set.extend(m.daily.values().map(PathBuf::from));
     set.extend(m.rejects.iter().map(PathBuf::from));
+    set.extend(m.id_days.values().map(PathBuf::from));
     for days in m.ids.values() {
         set.extend(days.values().map(PathBuf::from));
     }
@@ -345,13 +363,192 @@ fn utc_day(ms: i64) -> Day {
     Day(ms.div_euclid(MS_PER_DAY) as i32)
 }
 
-/// A hash map with a fast hasher, for keys that are not chosen by an adversary.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-/// The id columns of a day's id file.
+/// An id file of the first layout: its id column.
 fn read_ids(path: &Path) -> Result<Vec<StringArray>> {
     Ok(read_parquet(path)?.iter().map(|b| b.column(0).as_string::<i32>().clone()).collect())
 }
+
+/// The schema of a day's id file: `(table, id)`, sorted.
+fn ids_schema(table: DataType) -> Arc<Schema> {
+    Arc::new(Schema::new(vec![Field::new("table", table, false), Field::new("id", DataType::Utf8, false)]))
+}
+
+/// An id file to write: the day (text), its path in the store, its rows.
+type IdFile = (String, PathBuf, RecordBatch);
+
+/// Rejects the batch's events whose id an earlier batch (or an earlier row of this
+/// one) brought, and returns those rejects and the id files to write: for each
+/// business day the batch created events on, `(day, path, (table, id) batch)`.
+fn drop_ingested(
+    store: &Path,
+    manifest: &Manifest,
+    zone: UtcOffset,
+    ds: &mut Dataset,
+    g: &str,
+) -> Result<(Vec<Reject>, Vec<IdFile>)> {
+    struct Events<'a> {
+        table: Table,
+        id_col: &'static str,
+        ids: Vec<Option<&'a StringArray>>,
+        /// Creation instants (ms), per batch.
+        created: Vec<Option<&'a datafusion::arrow::array::Int64Array>>,
+        row_numbers: &'a [u64],
+        keep: Vec<Vec<bool>>,
+        /// The first row number of each batch among the table's rows.
+        offsets: Vec<usize>,
+    }
+    let mut duplicates = Vec::new();
+    let mut writes = Vec::new();
+    let mut keeps: Vec<(Table, Vec<Vec<bool>>)> = Vec::new();
+    {
+        let mut tables: Vec<Events<'_>> = Vec::new();
+        // The rows created on each business day: (table, batch, row).
+        let mut by_day: BTreeMap<Day, Vec<(usize, usize, usize)>> = BTreeMap::new();
+        for (table, events) in &ds.events {
+            let (Some(created), Some(id_col)) = (creation_column(*table), id_column(*table)) else { continue };
+            let t = tables.len();
+            let created: Vec<_> = events
+                .batches
+                .iter()
+                .map(|b| b.column_by_name(created).map(|c| c.as_primitive::<Int64Type>()))
+                .collect();
+            for (bi, ms) in created.iter().enumerate() {
+                let Some(ms) = ms else { continue };
+                for r in 0..ms.len() {
+                    by_day.entry(zone.business_day(ms.value(r))).or_default().push((t, bi, r));
+                }
+            }
+            let offsets = events
+                .batches
+                .iter()
+                .scan(0usize, |acc, b| {
+                    let start = *acc;
+                    *acc += b.num_rows();
+                    Some(start)
+                })
+                .collect();
+            tables.push(Events {
+                table: *table,
+                id_col,
+                ids: events.batches.iter().map(|b| b.column_by_name(id_col).map(|c| c.as_string::<i32>())).collect(),
+                created,
+                row_numbers: &events.row_numbers,
+                keep: events.batches.iter().map(|b| vec![true; b.num_rows()]).collect(),
+                offsets,
+            });
+        }
+        // Ids of the first layout, per (table, UTC day), read when first needed.
+        let mut first_layout: HashMap<(Table, Day), HashSet<String>> = HashMap::new();
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        for (day, rows) in by_day {
+            let key = day.to_string();
+            let stored = match manifest.id_days.get(&key) {
+                Some(f) => read_parquet_as(&store.join(f), Some(&ids_schema(dictionary.clone())))?,
+                None => Vec::new(),
+            };
+            // The ids are borrowed from the stored file's and the batch's columns (no
+            // copy per id).
+            let mut seen: HashSet<(Table, &str), foldhash::fast::RandomState> = HashSet::default();
+            seen.reserve(stored.iter().map(RecordBatch::num_rows).sum::<usize>() + rows.len());
+            for b in &stored {
+                let (names, ids) = (b.column(0).as_dictionary::<Int32Type>(), b.column(1).as_string::<i32>());
+                let of_key = names
+                    .values()
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|n| Table::ALL.into_iter().find(|t| Some(t.name()) == n))
+                    .collect::<Vec<_>>();
+                for (k, id) in names.keys().values().iter().zip(ids.iter()) {
+                    let (Some(Some(table)), Some(id)) = (of_key.get(*k as usize), id) else {
+                        return Err(Error::input(
+                            store.join(&manifest.id_days[&key]),
+                            "an id row without a known table",
+                        ));
+                    };
+                    seen.insert((*table, id));
+                }
+            }
+            let before = seen.len();
+            for (t, bi, r) in rows {
+                let events = &mut tables[t];
+                let Some(ids) = events.ids[bi] else { continue };
+                let id = ids.value(r);
+                let mut ingested = !seen.insert((events.table, id));
+                if !ingested
+                    && !manifest.ids.is_empty()
+                    && let Some(utc) = events.created[bi].map(|ms| utc_day(ms.value(r)))
+                {
+                    let set = match first_layout.entry((events.table, utc)) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            let file = manifest.ids.get(events.table.name()).and_then(|d| d.get(&utc.to_string()));
+                            let mut set = HashSet::new();
+                            if let Some(f) = file {
+                                for ids in read_ids(&store.join(f))? {
+                                    set.extend(ids.iter().flatten().map(str::to_string));
+                                }
+                            }
+                            e.insert(set)
+                        }
+                    };
+                    ingested = set.contains(id);
+                }
+                if ingested {
+                    events.keep[bi][r] = false;
+                    duplicates.push(Reject {
+                        table: events.table,
+                        row: events.row_numbers.get(events.offsets[bi] + r).copied().unwrap_or(0),
+                        column: events.id_col.to_string(),
+                        reason: crate::cell::Reason::DuplicateId,
+                        value: id.to_string(),
+                    });
+                }
+            }
+            if seen.len() != before {
+                let mut all: Vec<(Table, &str)> = seen.into_iter().collect();
+                all.sort_unstable();
+                let cols: Vec<ArrayRef> = vec![
+                    Arc::new(StringArray::from_iter_values(all.iter().map(|(t, _)| t.name()))),
+                    Arc::new(StringArray::from_iter_values(all.iter().map(|(_, id)| *id))),
+                ];
+                let batch = RecordBatch::try_new(ids_schema(DataType::Utf8), cols)?;
+                writes.push((key.clone(), PathBuf::from(format!("ids/date={key}/{g}.parquet")), batch));
+            }
+        }
+        keeps.extend(tables.into_iter().map(|e| (e.table, e.keep)));
+    }
+    // Keep the rows not rejected, with their row numbers.
+    for (table, keep) in keeps {
+        let Some(events) = ds.events.get_mut(&table) else { continue };
+        let mut kept = Vec::new();
+        let mut rows_kept = Vec::with_capacity(events.row_numbers.len());
+        let mut offset = 0;
+        for (b, mask) in events.batches.iter().zip(&keep) {
+            let dropped = mask.iter().filter(|k| !**k).count();
+            kept.push(if dropped == 0 {
+                b.clone()
+            } else {
+                filter_record_batch(b, &BooleanArray::from(mask.clone()))?
+            });
+            for (r, kept_row) in mask.iter().enumerate() {
+                if *kept_row {
+                    rows_kept.push(events.row_numbers.get(offset + r).copied().unwrap_or(0));
+                }
+            }
+            offset += mask.len();
+            if let Some(s) = ds.summaries.get_mut(&table) {
+                s.accepted -= dropped as u64;
+                s.rejected += dropped as u64;
+            }
+        }
+        events.batches = kept;
+        events.row_numbers = rows_kept;
+    }
+    Ok((duplicates, writes))
+}
+
+/// A hash map with a fast hasher, for keys that are not chosen by an adversary.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
     read_parquet_as(path, None)
@@ -409,91 +606,13 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
 
     // Drop events already ingested, recording the new ids.
     progress.stage("checking event ids against earlier batches", None);
-    let mut duplicates = Vec::new();
-    let mut id_writes: Vec<(String, String, PathBuf, StringArray)> = Vec::new();
-    for (table, events) in ds.events.iter_mut() {
-        let (Some(created), Some(id_col)) = (creation_column(*table), id_column(*table)) else { continue };
-        let mut by_day: BTreeMap<Day, Vec<(usize, usize)>> = BTreeMap::new();
-        for (bi, b) in events.batches.iter().enumerate() {
-            let ms = b.column_by_name(created).map(|c| c.as_primitive::<Int64Type>().clone());
-            let Some(ms) = ms else { continue };
-            for r in 0..b.num_rows() {
-                by_day.entry(utc_day(ms.value(r))).or_default().push((bi, r));
-            }
-        }
-        let mut keep: Vec<Vec<bool>> = events.batches.iter().map(|b| vec![true; b.num_rows()]).collect();
-        let offsets: Vec<usize> = events
-            .batches
-            .iter()
-            .scan(0usize, |acc, b| {
-                let start = *acc;
-                *acc += b.num_rows();
-                Some(start)
-            })
-            .collect();
-        let files = manifest.ids.entry(table.name().to_string()).or_default();
-        let batch_ids: Vec<Option<&StringArray>> =
-            events.batches.iter().map(|b| b.column_by_name(id_col).map(|c| c.as_string::<i32>())).collect();
-        for (day, rows) in by_day {
-            let key = day.to_string();
-            // The ids are borrowed from the stored file's and the batch's columns
-            // (no copy per id).
-            let stored = match files.get(&key) {
-                Some(f) => read_ids(&req.store.join(f))?,
-                None => Vec::new(),
-            };
-            let mut seen: HashSet<&str, foldhash::fast::RandomState> = HashSet::default();
-            seen.reserve(stored.iter().map(datafusion::arrow::array::Array::len).sum::<usize>() + rows.len());
-            for ids in &stored {
-                seen.extend(ids.iter().flatten());
-            }
-            let before = seen.len();
-            for (bi, r) in rows {
-                let Some(ids) = batch_ids[bi] else { continue };
-                let id = ids.value(r);
-                if !seen.insert(id) {
-                    keep[bi][r] = false;
-                    duplicates.push(Reject {
-                        table: *table,
-                        row: events.row_numbers.get(offsets[bi] + r).copied().unwrap_or(0),
-                        column: id_col.to_string(),
-                        reason: crate::cell::Reason::DuplicateId,
-                        value: id.to_string(),
-                    });
-                }
-            }
-            if seen.len() != before {
-                let rel = format!("ids/{}/date={key}/{g}.parquet", table.name());
-                let mut all: Vec<&str> = seen.into_iter().collect();
-                all.sort_unstable();
-                id_writes.push((table.name().to_string(), key, PathBuf::from(rel), StringArray::from_iter_values(all)));
-            }
-        }
-        let mut kept = Vec::new();
-        for (b, mask) in events.batches.iter().zip(&keep) {
-            let dropped = mask.iter().filter(|k| !**k).count();
-            kept.push(if dropped == 0 {
-                b.clone()
-            } else {
-                filter_record_batch(b, &BooleanArray::from(mask.clone()))?
-            });
-            if let Some(s) = ds.summaries.get_mut(table) {
-                s.accepted -= dropped as u64;
-                s.rejected += dropped as u64;
-            }
-        }
-        let mut rows_kept = Vec::with_capacity(events.row_numbers.len());
-        for (mask, offset) in keep.iter().zip(&offsets) {
-            for (r, kept_row) in mask.iter().enumerate() {
-                if *kept_row {
-                    rows_kept.push(events.row_numbers.get(offset + r).copied().unwrap_or(0));
-                }
-            }
-        }
-        events.batches = kept;
-        events.row_numbers = rows_kept;
-    }
-
+    let id_zone = match manifest.id_zone.as_deref() {
+        Some(z) => UtcOffset::parse(z)
+            .ok_or_else(|| Error::input(req.store.join(MANIFEST), format!("id_zone {z:?} is not a UTC offset")))?,
+        None => book.versions().last().ok_or_else(|| Error::InvalidRequest("the store has no rules".into()))?.offset,
+    };
+    manifest.id_zone = Some(id_zone.to_string());
+    let (duplicates, id_writes) = drop_ingested(&req.store, &manifest, id_zone, &mut ds, &g)?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         duplicates = duplicates.len(),
@@ -598,7 +717,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     // score and write the daily rows.
     let parent = |rel: &Path| rel.parent().map(|p| p.display().to_string()).unwrap_or_default();
     let mut dirs: BTreeSet<String> = partial_writes.iter().map(|(_, rel, _)| parent(rel)).collect();
-    dirs.extend(id_writes.iter().map(|(_, _, rel, _)| parent(rel)));
+    dirs.extend(id_writes.iter().map(|(_, rel, _)| parent(rel)));
     dirs.extend(rescore.iter().map(|day| parent(&daily_file(*day, &g))));
     if previous.is_none() {
         dirs.insert("rules".into());
@@ -616,9 +735,9 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         files.push((req.store.join(rel), partials_file_batch(merged)?));
         manifest.partials.insert(key.clone(), rel.display().to_string());
     }
-    for (table, key, rel, ids) in &id_writes {
-        files.push((req.store.join(rel), ids_batch(ids)?));
-        manifest.ids.entry(table.clone()).or_default().insert(key.clone(), rel.display().to_string());
+    for (key, rel, ids) in id_writes {
+        manifest.id_days.insert(key, rel.display().to_string());
+        files.push((req.store.join(rel), ids));
     }
     write_files(&files, progress)?;
     if previous.is_none() {
@@ -805,11 +924,6 @@ fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), Measu
         }
     }
     Ok(out)
-}
-
-fn ids_batch(ids: &StringArray) -> Result<RecordBatch> {
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
-    Ok(RecordBatch::try_new(schema, vec![Arc::new(ids.clone())])?)
 }
 
 /// The window index for scoring the days `first..=last`: each measure's partials

@@ -240,3 +240,61 @@ fn a_store_being_written_is_not_opened_by_another_process() {
     assert_eq!(incremental::content_lines(&store).expect("readable"), before, "the same batch again changes nothing");
     assert!(incremental::stray_files(&store).expect("list").is_empty());
 }
+
+/// A store written when ids were kept per table and UTC day (the fixture's README
+/// says how it was made) still rejects the events it holds, keeps its old id files,
+/// and ends with the same scores as a store written in today's layout.
+#[test]
+fn a_store_with_ids_in_the_first_layout_keeps_rejecting_them() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/legacy-ids");
+    let work = tempfile::tempdir().expect("temp");
+    let old = work.path().join("old");
+    copy_dir(&fixture.join("store"), &old);
+    let book = RuleBook::default_book();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let ingest = |batch: &str, store: &Path| {
+        let req = IngestRequest { batch: fixture.join(batch), store: store.to_path_buf(), from: None, day: None };
+        rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest")
+    };
+    let manifest = |store: &Path| -> incremental::Manifest {
+        serde_json::from_str(&std::fs::read_to_string(store.join("manifest.json")).expect("manifest")).expect("json")
+    };
+    let first_events: u64 = ingest("first", &work.path().join("new")).summaries.values().map(|s| s.accepted).sum();
+    let events_of = |o: &incremental::IngestOutcome| -> u64 {
+        o.summaries.iter().filter(|(t, _)| incremental::creation_column(**t).is_some()).map(|(_, s)| s.read).sum()
+    };
+    let old_ids = manifest(&old).ids;
+    assert!(old_ids.values().map(|d| d.len()).sum::<usize>() > 5, "the fixture has ids in the first layout");
+
+    let o = ingest("full", &old);
+    let n = ingest("full", &work.path().join("new"));
+    // Every event of `first` (stores and exemptions aside) is a duplicate, in both.
+    let first_rows = first_events - 4 - 2;
+    assert_eq!(o.duplicates as u64, first_rows, "the first layout's ids are still checked");
+    assert_eq!(n.duplicates, o.duplicates);
+    assert!(events_of(&o) > first_rows, "full brings new events too");
+    assert_eq!(
+        incremental::content_lines(&old).expect("old"),
+        incremental::content_lines(&work.path().join("new")).expect("new")
+    );
+    // The old id files stay named (and on disk); the new ids go to the new layout.
+    let m = manifest(&old);
+    assert_eq!(m.ids, old_ids);
+    assert!(incremental::stray_files(&old).expect("list").is_empty());
+    assert!(m.id_days.len() >= 5 && m.id_zone.as_deref() == Some("+08:00"), "{:?} {:?}", m.id_days, m.id_zone);
+    // And everything is a duplicate now.
+    let again = ingest("full", &old);
+    assert_eq!(again.duplicates as u64, events_of(&again));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
