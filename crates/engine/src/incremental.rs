@@ -25,7 +25,7 @@
 //! the previous state; after it, the new one. The files a batch superseded are
 //! deleted right after its rename; files no manifest names (leftovers of a killed
 //! run) are deleted when the store is next opened. So that opening does not list
-//! every folder of the store (one per day and table: thousands after a year), a
+//! every folder of the store (three per day: over a thousand after a year), a
 //! batch first records the folders it will write into in `pending.json` (written
 //! atomically, before any other file) and removes it once the superseded files are
 //! gone; `open` cleans only the folders a `pending.json` names, and everything when
