@@ -368,7 +368,7 @@ fn read_ids(path: &Path) -> Result<Vec<StringArray>> {
     Ok(read_parquet(path)?.iter().map(|b| b.column(0).as_string::<i32>().clone()).collect())
 }
 
-/// The schema of a day's id file: `(table, id)`, sorted.
+/// The schema of a day's id file: `(table, id)`.
 fn ids_schema(table: DataType) -> Arc<Schema> {
     Arc::new(Schema::new(vec![Field::new("table", table, false), Field::new("id", DataType::Utf8, false)]))
 }
@@ -402,8 +402,9 @@ fn drop_ingested(
     let mut keeps: Vec<(Table, Vec<Vec<bool>>)> = Vec::new();
     {
         let mut tables: Vec<Events<'_>> = Vec::new();
-        // The rows created on each business day: (table, batch, row).
-        let mut by_day: BTreeMap<Day, Vec<(usize, usize, usize)>> = BTreeMap::new();
+        // Every row's business day of creation, table, batch and row, sorted by day
+        // below (stably: a day's rows stay in the batch's order).
+        let mut by_day: Vec<(Day, usize, usize, usize)> = Vec::new();
         for (table, events) in &ds.events {
             let (Some(created), Some(id_col)) = (creation_column(*table), id_column(*table)) else { continue };
             let t = tables.len();
@@ -415,7 +416,7 @@ fn drop_ingested(
             for (bi, ms) in created.iter().enumerate() {
                 let Some(ms) = ms else { continue };
                 for r in 0..ms.len() {
-                    by_day.entry(zone.business_day(ms.value(r))).or_default().push((t, bi, r));
+                    by_day.push((zone.business_day(ms.value(r)), t, bi, r));
                 }
             }
             let offsets = events
@@ -440,8 +441,9 @@ fn drop_ingested(
         // Ids of the first layout, per (table, UTC day), read when first needed.
         let mut first_layout: HashMap<(Table, Day), HashSet<String>> = HashMap::new();
         let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-        for (day, rows) in by_day {
-            let key = day.to_string();
+        by_day.sort_by_key(|(day, ..)| *day);
+        for rows in by_day.chunk_by(|a, b| a.0 == b.0) {
+            let key = rows[0].0.to_string();
             let stored = match manifest.id_days.get(&key) {
                 Some(f) => read_parquet_as(&store.join(f), Some(&ids_schema(dictionary.clone())))?,
                 None => Vec::new(),
@@ -450,6 +452,9 @@ fn drop_ingested(
             // copy per id).
             let mut seen: HashSet<(Table, &str), foldhash::fast::RandomState> = HashSet::default();
             seen.reserve(stored.iter().map(RecordBatch::num_rows).sum::<usize>() + rows.len());
+            // The day's ids in the order first seen (the stored file's, then the
+            // batch's): the file written, the same for the same batches.
+            let mut order: Vec<(Table, &str)> = Vec::with_capacity(seen.capacity());
             for b in &stored {
                 let (names, ids) = (b.column(0).as_dictionary::<Int32Type>(), b.column(1).as_string::<i32>());
                 let of_key = names
@@ -465,15 +470,20 @@ fn drop_ingested(
                             "an id row without a known table",
                         ));
                     };
-                    seen.insert((*table, id));
+                    if seen.insert((*table, id)) {
+                        order.push((*table, id));
+                    }
                 }
             }
-            let before = seen.len();
-            for (t, bi, r) in rows {
+            let before = order.len();
+            for &(_, t, bi, r) in rows {
                 let events = &mut tables[t];
                 let Some(ids) = events.ids[bi] else { continue };
                 let id = ids.value(r);
                 let mut ingested = !seen.insert((events.table, id));
+                if !ingested {
+                    order.push((events.table, id));
+                }
                 if !ingested
                     && !manifest.ids.is_empty()
                     && let Some(utc) = events.created[bi].map(|ms| utc_day(ms.value(r)))
@@ -504,12 +514,10 @@ fn drop_ingested(
                     });
                 }
             }
-            if seen.len() != before {
-                let mut all: Vec<(Table, &str)> = seen.into_iter().collect();
-                all.sort_unstable();
+            if order.len() != before {
                 let cols: Vec<ArrayRef> = vec![
-                    Arc::new(StringArray::from_iter_values(all.iter().map(|(t, _)| t.name()))),
-                    Arc::new(StringArray::from_iter_values(all.iter().map(|(_, id)| *id))),
+                    Arc::new(StringArray::from_iter_values(order.iter().map(|(t, _)| t.name()))),
+                    Arc::new(StringArray::from_iter_values(order.iter().map(|(_, id)| *id))),
                 ];
                 let batch = RecordBatch::try_new(ids_schema(DataType::Utf8), cols)?;
                 writes.push((key.clone(), PathBuf::from(format!("ids/date={key}/{g}.parquet")), batch));
