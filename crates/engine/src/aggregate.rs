@@ -6,7 +6,7 @@
 //! output is the long table `(measure, store, day, sum, count)`. The same logical
 //! plan can run on a Ballista cluster, since it uses only built-in expressions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -137,12 +137,13 @@ pub(crate) fn business_day(anchor: Expr, offset: UtcOffset) -> Expr {
     cast((local - rem) / lit(MS_PER_DAY), DataType::Int32)
 }
 
-/// Below this many event rows held in memory, a dataset is aggregated by a light
-/// session (see [`session_for`]).
+/// Below this many event rows held in memory, a dataset is small: [`aggregate`]
+/// evaluates its expressions without the planner ([`aggregate_rows`]), and
+/// [`session_for`] gives it a light session (a small `score` run, GMV, item quality).
 pub const LIGHT_SESSION_ROWS: usize = 200_000;
 
 /// Registers the dataset's event batches as tables of a new DataFusion session:
-/// a light one for a small dataset held in memory (a day's batch), a full one
+/// a light one for a small dataset held in memory (see [`is_light`]), a full one
 /// otherwise.
 pub fn session_for(ds: &Dataset) -> Result<SessionContext> {
     session_with(ds, is_light(ds))
@@ -285,7 +286,7 @@ pub fn aggregate_rows(ds: &Dataset, profile: &Profile) -> Result<DayPartials> {
     use datafusion::common::DFSchema;
     let state = datafusion::execution::SessionStateBuilder::new().build();
     let mut partials = DayPartials::new(ds.stores.len());
-    let mut groups: HashMap<(u32, i32), MeasureSums, foldhash::fast::RandomState> = HashMap::default();
+    let mut groups: crate::FastMap<(u32, i32), MeasureSums> = crate::FastMap::default();
     for measure in Measure::ALL {
         let s = spec(measure, profile);
         let Some(events) = ds.events.get(&s.table) else { continue };

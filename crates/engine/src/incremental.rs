@@ -76,6 +76,7 @@ use crate::partials::DayPartials;
 use crate::progress::Progress;
 use crate::reader;
 use crate::schema::Table;
+use crate::{FastMap, FastSet};
 
 const MANIFEST: &str = "manifest.json";
 /// The folders a batch is writing into (see the module's crash-safety notes).
@@ -363,9 +364,16 @@ fn utc_day(ms: i64) -> Day {
     Day(ms.div_euclid(MS_PER_DAY) as i32)
 }
 
-/// An id file of the first layout: its id column.
-fn read_ids(path: &Path) -> Result<Vec<StringArray>> {
-    Ok(read_parquet(path)?.iter().map(|b| b.column(0).as_string::<i32>().clone()).collect())
+/// The ids of `table`'s events created on UTC day `utc` that a store of the first
+/// id layout recorded (none when it has no such file).
+fn first_layout_ids(store: &Path, manifest: &Manifest, table: Table, utc: Day) -> Result<HashSet<String>> {
+    let mut ids = HashSet::new();
+    if let Some(f) = manifest.ids.get(table.name()).and_then(|days| days.get(&utc.to_string())) {
+        for b in read_parquet(&store.join(f))? {
+            ids.extend(b.column(0).as_string::<i32>().iter().flatten().map(str::to_string));
+        }
+    }
+    Ok(ids)
 }
 
 /// The schema of a day's id file: `(table, id)`.
@@ -450,19 +458,14 @@ fn drop_ingested(
             };
             // The ids are borrowed from the stored file's and the batch's columns (no
             // copy per id).
-            let mut seen: HashSet<(Table, &str), foldhash::fast::RandomState> = HashSet::default();
+            let mut seen: FastSet<(Table, &str)> = FastSet::default();
             seen.reserve(stored.iter().map(RecordBatch::num_rows).sum::<usize>() + rows.len());
             // The day's ids in the order first seen (the stored file's, then the
             // batch's): the file written, the same for the same batches.
             let mut order: Vec<(Table, &str)> = Vec::with_capacity(seen.capacity());
             for b in &stored {
                 let (names, ids) = (b.column(0).as_dictionary::<Int32Type>(), b.column(1).as_string::<i32>());
-                let of_key = names
-                    .values()
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|n| Table::ALL.into_iter().find(|t| Some(t.name()) == n))
-                    .collect::<Vec<_>>();
+                let of_key = names.values().as_string::<i32>().iter().map(|n| Table::from_name(n?)).collect::<Vec<_>>();
                 for (k, id) in names.keys().values().iter().zip(ids.iter()) {
                     let (Some(Some(table)), Some(id)) = (of_key.get(*k as usize), id) else {
                         return Err(Error::input(
@@ -491,14 +494,7 @@ fn drop_ingested(
                     let set = match first_layout.entry((events.table, utc)) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                         std::collections::hash_map::Entry::Vacant(e) => {
-                            let file = manifest.ids.get(events.table.name()).and_then(|d| d.get(&utc.to_string()));
-                            let mut set = HashSet::new();
-                            if let Some(f) = file {
-                                for ids in read_ids(&store.join(f))? {
-                                    set.extend(ids.iter().flatten().map(str::to_string));
-                                }
-                            }
-                            e.insert(set)
+                            e.insert(first_layout_ids(store, manifest, events.table, utc)?)
                         }
                     };
                     ingested = set.contains(id);
@@ -554,9 +550,6 @@ fn drop_ingested(
     }
     Ok((duplicates, writes))
 }
-
-/// A hash map with a fast hasher, for keys that are not chosen by an adversary.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>> {
     read_parquet_as(path, None)
@@ -614,10 +607,11 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
 
     // Drop events already ingested, recording the new ids.
     progress.stage("checking event ids against earlier batches", None);
+    let rules_now = book.versions().last().ok_or_else(|| Error::InvalidRequest("the store has no rules".into()))?;
     let id_zone = match manifest.id_zone.as_deref() {
         Some(z) => UtcOffset::parse(z)
             .ok_or_else(|| Error::input(req.store.join(MANIFEST), format!("id_zone {z:?} is not a UTC offset")))?,
-        None => book.versions().last().ok_or_else(|| Error::InvalidRequest("the store has no rules".into()))?.offset,
+        None => rules_now.offset,
     };
     manifest.id_zone = Some(id_zone.to_string());
     let (duplicates, id_writes) = drop_ingested(&req.store, &manifest, id_zone, &mut ds, &g)?;
@@ -627,7 +621,6 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         "Dropped events already ingested."
     );
     // The range scored.
-    let rules_now = book.versions().last().ok_or_else(|| Error::InvalidRequest("the store has no rules".into()))?;
     let batch_day = match req.day {
         Some(d) => Some(d),
         None => latest_creation_day(&ds, rules_now),

@@ -51,6 +51,12 @@ pub mod table_out;
 pub use error::{Error, Result};
 pub use progress::{NoProgress, Progress};
 
+/// A hash map with a fast hasher, for keys that are not chosen by an adversary.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A hash set with a fast hasher, for keys that are not chosen by an adversary.
+pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// What a scoped thread returned; its panic becomes an internal error naming it.
 pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, thread: &str) -> Result<T> {
     handle.join().unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))

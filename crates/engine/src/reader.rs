@@ -431,7 +431,7 @@ type Values<'r> = arrayvec::ArrayVec<Value<'r>, { source::MAX_COLUMNS }>;
 struct Checker<'a> {
     table: Table,
     /// The accepted stores' ids, with a fast hasher (looked up once per event row).
-    stores_by_id: HashMap<&'a str, u32, foldhash::fast::RandomState>,
+    stores_by_id: crate::FastMap<&'a str, u32>,
     /// [`Table::orderings`] as column positions.
     orderings: Vec<(usize, usize)>,
     /// The store reference column (event tables).

@@ -182,6 +182,11 @@ impl Table {
         }
     }
 
+    /// The table of a file or folder name.
+    pub fn from_name(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
+    }
+
     /// Its columns, in the order their values are checked.
     pub fn columns(self) -> &'static [Column] {
         match self {
