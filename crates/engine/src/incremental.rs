@@ -11,7 +11,7 @@
 //! STORE/meta/stores-gN.csv               the store list (SPEC §3 columns)
 //! STORE/meta/exemptions-gN.csv           the exemptions
 //! STORE/rules/VERSION.toml               the rule versions the store is scored with
-//! STORE/partials/date=D/gN.parquet       (profile, measure, store_id, sum, count) of day D
+//! STORE/partials/date=D/gN.parquet       (profile, measure, store_id, sum, count) up to day D
 //! STORE/ids/date=D/gN.parquet            (table, id) of the events created on business day D
 //! STORE/daily/date=D/gN.parquet          daily_scores rows of day D (SPEC §11 columns)
 //! STORE/rejects/gN.csv                   the rows batch N rejected
@@ -127,6 +127,12 @@ pub struct Manifest {
     pub exemptions: String,
     /// Partials file per date.
     pub partials: BTreeMap<String, String>,
+    /// The partials files hold running totals: a file's sums for a key are over
+    /// every day up to and including its date (the total on a day without a file is
+    /// that of the latest file before it). Stores written before session 10 held
+    /// each day's own sums (`false`); their next batch converts them.
+    #[serde(default)]
+    pub cumulative: bool,
     /// Id file per business day of creation (in `id_zone`): the `(table, id)` of
     /// every event created that day.
     #[serde(default)]
@@ -655,7 +661,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         v.dedup();
         v
     };
-    let mut touched: BTreeMap<Day, HashMap<(String, u8, String), MeasureSums>> = BTreeMap::new();
+    let mut touched: BTreeMap<Day, HashMap<PartialKey, MeasureSums>> = BTreeMap::new();
     for profile in &profiles {
         let p = aggregate::aggregate(&ds, profile).await?;
         let key = profile.key();
@@ -670,26 +676,17 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             }
         }
     }
-    let mut partial_writes = Vec::new();
-    for (day, new) in &touched {
-        let key = day.to_string();
-        let mut merged: HashMap<(String, u8, String), MeasureSums> = match manifest.partials.get(&key) {
-            Some(f) => read_partials_file(&req.store.join(f))?,
-            None => HashMap::new(),
-        };
-        for (k, v) in new {
-            let slot = merged.entry(k.clone()).or_default();
-            slot.sum += v.sum;
-            slot.count += v.count;
-        }
-        partial_writes.push((key.clone(), PathBuf::from(format!("partials/date={key}/{g}.parquet")), merged));
-    }
+    let deltas: BTreeMap<Day, Rows> = touched
+        .iter()
+        .map(|(day, sums)| {
+            let mut rows: Rows = sums.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            (*day, rows)
+        })
+        .collect();
+    let rewritten = cumulative_days(&manifest, &deltas)?;
 
-    tracing::info!(
-        seconds = started.elapsed().as_secs_f64(),
-        days = touched.len(),
-        "Aggregated the batch and merged the partials."
-    );
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), days = touched.len(), "Aggregated the batch.");
     // Which days to rescore.
     let max_window =
         book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
@@ -717,7 +714,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     // Record where this batch writes, then write the new partials, ids, meta; then
     // score and write the daily rows.
     let parent = |rel: &Path| rel.parent().map(|p| p.display().to_string()).unwrap_or_default();
-    let mut dirs: BTreeSet<String> = partial_writes.iter().map(|(_, rel, _)| parent(rel)).collect();
+    let mut dirs: BTreeSet<String> = rewritten.iter().map(|day| parent(&partials_file(*day, &g))).collect();
     dirs.extend(id_writes.iter().map(|(_, rel, _)| parent(rel)));
     dirs.extend(rescore.iter().map(|day| parent(&daily_file(*day, &g))));
     if previous.is_none() {
@@ -730,12 +727,9 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         dirs.insert("rejects".into());
     }
     begin_writes(&req.store, &dirs)?;
-    progress.stage("writing partials and ids", Some((partial_writes.len() + id_writes.len()) as u64));
+    progress.stage("writing partials and ids", Some((rewritten.len() + id_writes.len()) as u64));
+    write_cumulative(&req.store, &mut manifest, &rewritten, &deltas, &g, progress)?;
     let mut files = Vec::new();
-    for (key, rel, merged) in &partial_writes {
-        files.push((req.store.join(rel), partials_file_batch(merged)?));
-        manifest.partials.insert(key.clone(), rel.display().to_string());
-    }
     for (key, rel, ids) in id_writes {
         manifest.id_days.insert(key, rel.display().to_string());
         files.push((req.store.join(rel), ids));
@@ -886,15 +880,24 @@ fn partials_schema() -> Arc<Schema> {
     ]))
 }
 
-fn partials_file_batch(rows: &HashMap<(String, u8, String), MeasureSums>) -> Result<RecordBatch> {
-    let mut keys: Vec<&(String, u8, String)> = rows.keys().collect();
-    keys.sort();
+/// A row of a partials file: `(profile, measure code, store id)`.
+type PartialKey = (String, u8, String);
+
+/// A partials file's rows, sorted by key, each key once.
+type Rows = Vec<(PartialKey, MeasureSums)>;
+
+/// Where a batch of generation `g` writes the partials of `day`.
+fn partials_file(day: Day, g: &str) -> PathBuf {
+    PathBuf::from(format!("partials/date={day}/{g}.parquet"))
+}
+
+fn partials_file_batch(rows: &[(PartialKey, MeasureSums)]) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(keys.iter().map(|k| k.0.as_str()))),
-        Arc::new(UInt8Array::from_iter_values(keys.iter().map(|k| k.1))),
-        Arc::new(StringArray::from_iter_values(keys.iter().map(|k| k.2.as_str()))),
-        Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| rows[*k].sum))),
-        Arc::new(Int64Array::from_iter_values(keys.iter().map(|k| rows[*k].count))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(k, _)| k.0.as_str()))),
+        Arc::new(UInt8Array::from_iter_values(rows.iter().map(|(k, _)| k.1))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(k, _)| k.2.as_str()))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, v)| v.sum))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, v)| v.count))),
     ];
     Ok(RecordBatch::try_new(partials_schema(), cols)?)
 }
@@ -911,25 +914,126 @@ fn write_files(files: &[(PathBuf, RecordBatch)], progress: &dyn Progress) -> Res
     crate::on_every_core(files, write, "a thread writing partials and ids").map(|_| ())
 }
 
-fn read_partials_file(path: &Path) -> Result<HashMap<(String, u8, String), MeasureSums>> {
-    let mut out = HashMap::new();
+/// A partials file's rows, sorted by key (as written; sorted again, repeated keys
+/// added, should a file not be).
+fn read_rows(path: &Path) -> Result<Rows> {
+    let mut out = Rows::new();
     for b in read_parquet(path)? {
         let (p, m, s) =
             (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<UInt8Type>(), b.column(2).as_string::<i32>());
         let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+        out.reserve(b.num_rows());
         for i in 0..b.num_rows() {
-            out.insert(
-                (p.value(i).to_string(), m.value(i), s.value(i).to_string()),
-                MeasureSums { sum: sum.value(i), count: count.value(i) },
-            );
+            let key = (p.value(i).to_string(), m.value(i), s.value(i).to_string());
+            out.push((key, MeasureSums { sum: sum.value(i), count: count.value(i) }));
         }
+    }
+    if !out.is_sorted_by(|a, b| a.0 < b.0) {
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out = add_rows(&out[..0], &out);
     }
     Ok(out)
 }
 
-/// The window index for scoring the days `first..=last`: each measure's partials
-/// from the first day of the longest window that reads it (in any rule version) —
-/// the 30-day measures are not loaded for the 60 older days of a 90-day window.
+/// The rows of `a` and `b` (each sorted by key) added key by key, sorted; repeated
+/// keys within `b` are added too.
+fn add_rows(a: &[(PartialKey, MeasureSums)], b: &[(PartialKey, MeasureSums)]) -> Rows {
+    let mut out: Rows = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 <= y.0 => {
+                i += 1;
+                x
+            }
+            (Some(x), None) => {
+                i += 1;
+                x
+            }
+            (_, Some(y)) => {
+                j += 1;
+                y
+            }
+            (None, None) => break,
+        };
+        match out.last_mut() {
+            Some(last) if last.0 == next.0 => last.1 = last.1 + next.1,
+            _ => out.push(next.clone()),
+        }
+    }
+    out
+}
+
+/// The days whose partials file a batch with these per-day `deltas` (re)writes. A
+/// file holds running totals (see [`Manifest::cumulative`]): every stored day from
+/// the batch's first day on changes, and each day the batch brings events for gets a
+/// file. A store of per-day files is converted whole.
+fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSet<Day>> {
+    let mut days: BTreeSet<Day> = deltas.keys().copied().collect();
+    let first = if m.cumulative { deltas.keys().next().copied() } else { Some(Day(i32::MIN)) };
+    if let Some(first) = first {
+        for key in m.partials.keys() {
+            let day = parse_day(key)?;
+            if day >= first {
+                days.insert(day);
+            }
+        }
+    }
+    Ok(days)
+}
+
+/// Writes the running totals of the `days` (from [`cumulative_days`]): each is the
+/// stored total up to that day plus the batch's `deltas` up to it. Files are written
+/// a few dozen at a time (memory holds those, whatever the number of days), and
+/// named in the manifest, which is marked cumulative.
+fn write_cumulative(
+    store: &Path,
+    m: &mut Manifest,
+    days: &BTreeSet<Day>,
+    deltas: &BTreeMap<Day, Rows>,
+    g: &str,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let stored: BTreeMap<Day, PathBuf> =
+        m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, store.join(f)))).collect::<Result<_>>()?;
+    // The stored running total before the first day written (a per-day store starts
+    // from nothing: all its days are written).
+    let mut before = match days.first() {
+        Some(first) if m.cumulative => match stored.range(..*first).next_back() {
+            Some((_, path)) => read_rows(path)?,
+            None => Rows::new(),
+        },
+        _ => Rows::new(),
+    };
+    let mut added = Rows::new();
+    let days: Vec<Day> = days.iter().copied().collect();
+    for group in days.chunks(16 * crate::cores()) {
+        let mut files = Vec::with_capacity(group.len());
+        for day in group {
+            if let Some(path) = stored.get(day) {
+                let rows = read_rows(path)?;
+                before = if m.cumulative { rows } else { add_rows(&before, &rows) };
+            }
+            if let Some(delta) = deltas.get(day) {
+                added = add_rows(&added, delta);
+            }
+            let rel = partials_file(*day, g);
+            files.push((store.join(&rel), partials_file_batch(&add_rows(&before, &added))?));
+            m.partials.insert(day.to_string(), rel.display().to_string());
+        }
+        write_files(&files, progress)?;
+    }
+    m.cumulative = true;
+    Ok(())
+}
+
+/// The window index for scoring the days `first_scored..=last`, from the running
+/// totals (see [`Manifest::cumulative`]). A window `[d − w + 1, d]` is the total as
+/// of `d` less the total as of `d − w`, so only the files holding those totals are
+/// read: for one day scored with 30- and 90-day windows, three files instead of 90
+/// days of them. Each key's totals enter the index as the differences between the
+/// files read, at their dates, so every window the rules ask for sums to the
+/// difference of two totals.
 fn load_partials(
     store: &Path,
     m: &Manifest,
@@ -939,23 +1043,29 @@ fn load_partials(
     first_scored: Day,
     last: Day,
 ) -> Result<HashMap<Profile, DayPartials>> {
-    let mut window = [0u32; Measure::ALL.len()];
+    let mut windows = BTreeSet::new();
+    let mut read = [false; Measure::ALL.len()];
     for rule in book.versions().iter().flat_map(|r| &r.indicators) {
+        windows.insert(rule.window.days());
         for term in [rule.indicator.numerator(), rule.indicator.denominator()] {
-            let w = &mut window[usize::from(term.measure().code())];
-            *w = (*w).max(rule.window.days());
+            read[usize::from(term.measure().code())] = true;
         }
     }
-    // A measure no indicator reads starts after `last`: none of its rows is kept.
-    let from_day: [Day; Measure::ALL.len()] =
-        window.map(|w| if w == 0 { last.plus(1) } else { first_scored.plus(1 - w as i32) });
-    let first = from_day.iter().copied().min().unwrap_or(first_scored);
+    let stored: Vec<(Day, &String)> = m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, f))).collect::<Result<_>>()?;
+    // The file holding the total as of `day`: the latest on or before it (none: zero).
+    let latest = |day: Day| stored.partition_point(|(d, _)| *d <= day).checked_sub(1);
+    let mut needed = BTreeSet::new();
+    for day in first_scored.through(last) {
+        needed.extend(latest(day));
+        needed.extend(windows.iter().filter_map(|w| latest(day.plus(-(*w as i32)))));
+    }
+    let files: Vec<(Day, PathBuf)> = needed.iter().map(|i| (stored[*i].0, store.join(stored[*i].1))).collect();
     let index: FastMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
-    let span = from_day.map(|d| usize::try_from(last.0 - d.0 + 1).unwrap_or(0));
-    let mut parts: Vec<DayPartials> = profiles.iter().map(|_| DayPartials::with_days(stores.len(), span)).collect();
+    let mut parts: Vec<DayPartials> =
+        profiles.iter().map(|_| DayPartials::with_days(stores.len(), [files.len(); Measure::ALL.len()])).collect();
     let by_key: FastMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
-    // Straight from the Arrow columns, the text columns read as dictionaries: a window
-    // of a large marketplace is millions of rows, and their keys repeat.
+    // Straight from the Arrow columns, the text columns read as dictionaries: a file
+    // of a large marketplace is a million rows, and their keys repeat.
     let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     let schema = Arc::new(Schema::new(vec![
         Field::new("profile", dict.clone(), false),
@@ -964,17 +1074,16 @@ fn load_partials(
         Field::new("sum", DataType::Int64, false),
         Field::new("count", DataType::Int64, false),
     ]));
-    let files: Vec<(Day, PathBuf)> =
-        first.through(last).filter_map(|day| Some((day, store.join(m.partials.get(&day.to_string())?)))).collect();
-    // Files are decoded on every core, 16 days per core at a time (memory holds
-    // those days: a 90-day window in about three groups), then added in day order
-    // (each series then arrives sorted), every core adding to its own range of
-    // stores.
+    // Files are decoded on every core, 16 per core at a time (memory holds those),
+    // then added in date order (each series then arrives sorted), every core adding
+    // to its own range of stores and keeping, for them, each key's last total.
     let threads = crate::cores();
     let per_thread = stores.len().div_ceil(threads).max(1);
+    let mut totals: Vec<Vec<Vec<[MeasureSums; Measure::ALL.len()]>>> =
+        (0..threads).map(|_| profiles.iter().map(|_| vec![Default::default(); stores.len()]).collect()).collect();
     for group in files.chunks(16 * threads) {
-        let read = |(_, path): &(Day, PathBuf)| read_parquet_as(path, Some(&schema));
-        let decoded = crate::on_every_core(group, read, "a thread reading partials")?;
+        let read_file = |(_, path): &(Day, PathBuf)| read_parquet_as(path, Some(&schema));
+        let decoded = crate::on_every_core(group, read_file, "a thread reading partials")?;
         // Each batch with its dictionaries resolved once: the profile and the store
         // of each dictionary key.
         let mut batches = Vec::new();
@@ -999,7 +1108,8 @@ fn load_partials(
         std::thread::scope(|scope| {
             let handles: Vec<_> = by_thread
                 .into_iter()
-                .map(|mut ranges| {
+                .zip(totals.iter_mut())
+                .map(|(mut ranges, totals)| {
                     scope.spawn(move || {
                         for (day, b, profile_of, store_of) in batches {
                             let (pk, code, sk) = (
@@ -1019,11 +1129,15 @@ fn load_partials(
                                 else {
                                     continue;
                                 };
-                                if *day < from_day[usize::from(measure.code())] {
+                                let c = usize::from(measure.code());
+                                if !read[c] {
                                     continue;
                                 }
-                                let sums = MeasureSums { sum: sum.value(r), count: count.value(r) };
-                                ranges[profile].add(i, measure, *day, sums);
+                                let total = MeasureSums { sum: sum.value(r), count: count.value(r) };
+                                let before = std::mem::replace(&mut totals[profile][i][c], total);
+                                if total != before {
+                                    ranges[profile].add(i, measure, *day, total - before);
+                                }
                             }
                         }
                         Ok(())
