@@ -569,8 +569,13 @@ fn read_parquet_as(path: &Path, schema: Option<&Arc<Schema>>) -> Result<Vec<Reco
     if let Some(schema) = schema {
         options = options.with_schema(schema.clone());
     }
+    // Batches no larger than the file: the reader allocates its buffers for a whole
+    // batch, and most of a store's files are a few thousand rows.
     let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
-        .and_then(|b| b.with_batch_size(65_536).build())
+        .and_then(|b| {
+            let rows = usize::try_from(b.metadata().file_metadata().num_rows()).unwrap_or(0);
+            b.with_batch_size(rows.clamp(1, 65_536)).build()
+        })
         .map_err(|e| Error::input(path, e.to_string()))?;
     reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::input(path, e.to_string()))
 }
@@ -728,13 +733,12 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     }
     begin_writes(&req.store, &dirs)?;
     progress.stage("writing partials and ids", Some((rewritten.len() + id_writes.len()) as u64));
-    write_cumulative(&req.store, &mut manifest, &rewritten, &deltas, &g, progress)?;
-    let mut files = Vec::new();
+    let mut id_files = Vec::new();
     for (key, rel, ids) in id_writes {
         manifest.id_days.insert(key, rel.display().to_string());
-        files.push((req.store.join(rel), ids));
+        id_files.push((req.store.join(rel), ids));
     }
-    write_files(&files, progress)?;
+    write_cumulative(&req.store, &mut manifest, &rewritten, &deltas, &g, id_files, progress)?;
     if previous.is_none() {
         std::fs::create_dir_all(req.store.join("rules")).map_err(|e| Error::io(&req.store, e))?;
         for r in book.versions() {
@@ -983,35 +987,42 @@ fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSe
 }
 
 /// Writes the running totals of the `days` (from [`cumulative_days`]): each is the
-/// stored total up to that day plus the batch's `deltas` up to it. Files are written
-/// a few dozen at a time (memory holds those, whatever the number of days), and
-/// named in the manifest, which is marked cumulative.
+/// stored total up to that day plus the batch's `deltas` up to it. Files are read
+/// and written a few dozen at a time, on every core (memory holds those, whatever
+/// the number of days), `others` with the first of them, and named in the
+/// manifest, which is marked cumulative.
 fn write_cumulative(
     store: &Path,
     m: &mut Manifest,
     days: &BTreeSet<Day>,
     deltas: &BTreeMap<Day, Rows>,
     g: &str,
+    others: Vec<(PathBuf, RecordBatch)>,
     progress: &dyn Progress,
 ) -> Result<()> {
     let stored: BTreeMap<Day, PathBuf> =
         m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, store.join(f)))).collect::<Result<_>>()?;
     // The stored running total before the first day written (a per-day store starts
     // from nothing: all its days are written).
-    let mut before = match days.first() {
-        Some(first) if m.cumulative => match stored.range(..*first).next_back() {
-            Some((_, path)) => read_rows(path)?,
-            None => Rows::new(),
-        },
-        _ => Rows::new(),
+    let before_first = match days.first() {
+        Some(first) if m.cumulative => stored.range(..*first).next_back().map(|(_, path)| path.clone()),
+        _ => None,
     };
+    let mut before = Rows::new();
     let mut added = Rows::new();
+    let mut files = others;
     let days: Vec<Day> = days.iter().copied().collect();
-    for group in days.chunks(16 * crate::cores()) {
-        let mut files = Vec::with_capacity(group.len());
+    for (i, group) in days.chunks(16 * crate::cores()).enumerate() {
+        let mut paths: Vec<PathBuf> = group.iter().filter_map(|day| stored.get(day).cloned()).collect();
+        paths.extend(before_first.iter().filter(|_| i == 0).cloned());
+        let mut read = crate::on_every_core(&paths, |p| read_rows(p), "a thread reading partials")?;
+        if i == 0 && before_first.is_some() {
+            before = read.pop().unwrap_or_default();
+        }
+        let mut read = read.into_iter();
         for day in group {
-            if let Some(path) = stored.get(day) {
-                let rows = read_rows(path)?;
+            if stored.contains_key(day) {
+                let rows = read.next().unwrap_or_default();
                 before = if m.cumulative { rows } else { add_rows(&before, &rows) };
             }
             if let Some(delta) = deltas.get(day) {
@@ -1022,7 +1033,9 @@ fn write_cumulative(
             m.partials.insert(day.to_string(), rel.display().to_string());
         }
         write_files(&files, progress)?;
+        files.clear();
     }
+    write_files(&files, progress)?;
     m.cumulative = true;
     Ok(())
 }

@@ -83,9 +83,11 @@ pub(crate) fn on_every_core<T: Sync, R: Send>(
     Ok((0..items.len()).filter_map(|i| results[i % threads].next()).collect())
 }
 
-/// The threads worth running CPU-bound work on: the cores this process may use.
+/// The threads worth running CPU-bound work on: the cores this process may use
+/// (asked once: the standard library reads three cgroup files each time).
 pub(crate) fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 #[cfg(test)]
