@@ -287,6 +287,41 @@ fn a_store_with_ids_in_the_first_layout_keeps_rejecting_them() {
     assert_eq!(again.duplicates as u64, events_of(&again));
 }
 
+/// A store written before session 10 holds each day's own sums; its next batch
+/// rewrites them as running totals, even a batch without events (which touches no
+/// date), so that the store is never marked cumulative with per-day files in it.
+#[test]
+fn a_store_of_per_day_partials_is_converted_by_any_batch() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/legacy-ids");
+    let work = tempfile::tempdir().expect("temp");
+    let (old, new, empty) = (work.path().join("old"), work.path().join("new"), work.path().join("empty"));
+    copy_dir(&fixture.join("store"), &old);
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let book = RuleBook::default_book();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let ingest = |batch: &Path, store: &Path| {
+        let req = IngestRequest { batch: batch.to_path_buf(), store: store.to_path_buf(), from: None, day: None };
+        rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest")
+    };
+    let cumulative = |store: &Path| -> bool {
+        let text = std::fs::read_to_string(store.join("manifest.json")).expect("manifest");
+        serde_json::from_str::<incremental::Manifest>(&text).expect("json").cumulative
+    };
+    assert!(!cumulative(&old), "the fixture holds per-day sums");
+    ingest(&fixture.join("first"), &new);
+    assert_ne!(
+        incremental::content_lines(&old).expect("old"),
+        incremental::content_lines(&new).expect("new"),
+        "per-day sums and running totals differ on a store with events on several days"
+    );
+    let o = ingest(&empty, &old);
+    ingest(&empty, &new);
+    assert_eq!(o.days_touched, 0);
+    assert!(cumulative(&old));
+    assert_eq!(incremental::content_lines(&old).expect("old"), incremental::content_lines(&new).expect("new"));
+    assert!(incremental::stray_files(&old).expect("list").is_empty(), "the per-day files are gone");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {
