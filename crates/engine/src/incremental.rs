@@ -682,16 +682,16 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         }
     }
     let deltas: BTreeMap<Day, Rows> = touched
-        .iter()
+        .into_iter()
         .map(|(day, sums)| {
-            let mut rows: Rows = sums.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let mut rows: Rows = sums.into_iter().collect();
             rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            (*day, rows)
+            (day, rows)
         })
         .collect();
     let rewritten = cumulative_days(&manifest, &deltas)?;
 
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), days = touched.len(), "Aggregated the batch.");
+    tracing::info!(seconds = started.elapsed().as_secs_f64(), days = deltas.len(), "Aggregated the batch.");
     // Which days to rescore.
     let max_window =
         book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
@@ -705,7 +705,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     if stores_changed {
         rescore.extend(from.through(horizon));
     } else {
-        for t in touched.keys() {
+        for t in deltas.keys() {
             let last = t.plus(max_window as i32 - 1).min(horizon);
             if last >= from {
                 rescore.extend((*t).max(from).through(last));
@@ -819,7 +819,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         summaries: ds.summaries.clone(),
         rejected: rejects.len(),
         duplicates: duplicates.len(),
-        days_touched: touched.len(),
+        days_touched: deltas.len(),
         days_rescored: rescore.len(),
         rows_written,
         from,
@@ -874,15 +874,20 @@ fn earliest_creation_day(ds: &Dataset, rules: &RuleSet) -> Option<Day> {
     creation_days(ds, rules).into_iter().min()
 }
 
-fn partials_schema() -> Arc<Schema> {
+/// The schema of a partials file, its text columns (`profile`, `store_id`) read as
+/// `text` (written as `Utf8`).
+fn partials_schema(text: DataType) -> Arc<Schema> {
     Arc::new(Schema::new(vec![
-        Field::new("profile", DataType::Utf8, false),
+        Field::new("profile", text.clone(), false),
         Field::new("measure", DataType::UInt8, false),
-        Field::new("store_id", DataType::Utf8, false),
+        Field::new("store_id", text, false),
         Field::new("sum", DataType::Int64, false),
         Field::new("count", DataType::Int64, false),
     ]))
 }
+
+/// Partials files read (and written) per core at a time: memory holds that many.
+const FILES_PER_CORE: usize = 16;
 
 /// A row of a partials file: `(profile, measure code, store id)`.
 type PartialKey = (String, u8, String);
@@ -903,7 +908,7 @@ fn partials_file_batch(rows: &[(PartialKey, MeasureSums)]) -> Result<RecordBatch
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, v)| v.sum))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, v)| v.count))),
     ];
-    Ok(RecordBatch::try_new(partials_schema(), cols)?)
+    Ok(RecordBatch::try_new(partials_schema(DataType::Utf8), cols)?)
 }
 
 /// Writes each `(path, batch)` as a Parquet file, on every core (a file's encoding
@@ -974,13 +979,16 @@ fn add_rows(a: &[(PartialKey, MeasureSums)], b: &[(PartialKey, MeasureSums)]) ->
 /// file. A store of per-day files is converted whole.
 fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSet<Day>> {
     let mut days: BTreeSet<Day> = deltas.keys().copied().collect();
-    let first = if m.cumulative { deltas.keys().next().copied() } else { Some(Day(i32::MIN)) };
-    if let Some(first) = first {
-        for key in m.partials.keys() {
-            let day = parse_day(key)?;
-            if day >= first {
-                days.insert(day);
-            }
+    // From the batch's first day on; a per-day store from its first.
+    let first = match (m.cumulative, deltas.keys().next()) {
+        (true, None) => return Ok(days),
+        (true, Some(first)) => Some(*first),
+        (false, _) => None,
+    };
+    for key in m.partials.keys() {
+        let day = parse_day(key)?;
+        if first.is_none_or(|f| day >= f) {
+            days.insert(day);
         }
     }
     Ok(days)
@@ -988,7 +996,7 @@ fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSe
 
 /// Writes the running totals of the `days` (from [`cumulative_days`]): each is the
 /// stored total up to that day plus the batch's `deltas` up to it. Files are read
-/// and written a few dozen at a time, on every core (memory holds those, whatever
+/// and written [`FILES_PER_CORE`] per core at a time (memory holds those, whatever
 /// the number of days), `others` with the first of them, and named in the
 /// manifest, which is marked cumulative.
 fn write_cumulative(
@@ -1012,7 +1020,7 @@ fn write_cumulative(
     let mut added = Rows::new();
     let mut files = others;
     let days: Vec<Day> = days.iter().copied().collect();
-    for (i, group) in days.chunks(16 * crate::cores()).enumerate() {
+    for (i, group) in days.chunks(FILES_PER_CORE * crate::cores()).enumerate() {
         let mut paths: Vec<PathBuf> = group.iter().filter_map(|day| stored.get(day).cloned()).collect();
         paths.extend(before_first.iter().filter(|_| i == 0).cloned());
         let mut read = crate::on_every_core(&paths, |p| read_rows(p), "a thread reading partials")?;
@@ -1079,22 +1087,15 @@ fn load_partials(
     let by_key: FastMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
     // Straight from the Arrow columns, the text columns read as dictionaries: a file
     // of a large marketplace is a million rows, and their keys repeat.
-    let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("profile", dict.clone(), false),
-        Field::new("measure", DataType::UInt8, false),
-        Field::new("store_id", dict, false),
-        Field::new("sum", DataType::Int64, false),
-        Field::new("count", DataType::Int64, false),
-    ]));
-    // Files are decoded on every core, 16 per core at a time (memory holds those),
+    let schema = partials_schema(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)));
+    // Files are decoded on every core, [`FILES_PER_CORE`] per core at a time,
     // then added in date order (each series then arrives sorted), every core adding
     // to its own range of stores and keeping, for them, each key's last total.
     let threads = crate::cores();
     let per_thread = stores.len().div_ceil(threads).max(1);
     let mut totals: Vec<Vec<Vec<[MeasureSums; Measure::ALL.len()]>>> =
         (0..threads).map(|_| profiles.iter().map(|_| vec![Default::default(); stores.len()]).collect()).collect();
-    for group in files.chunks(16 * threads) {
+    for group in files.chunks(FILES_PER_CORE * threads) {
         let read_file = |(_, path): &(Day, PathBuf)| read_parquet_as(path, Some(&schema));
         let decoded = crate::on_every_core(group, read_file, "a thread reading partials")?;
         // Each batch with its dictionaries resolved once: the profile and the store
