@@ -76,6 +76,7 @@ use crate::partials::DayPartials;
 use crate::progress::Progress;
 use crate::reader;
 use crate::schema::Table;
+use crate::source::Source;
 use crate::{FastMap, FastSet};
 
 const MANIFEST: &str = "manifest.json";
@@ -302,14 +303,16 @@ fn unnamed<'d>(
 /// The store's folders (each holding files or date folders).
 const STORE_FOLDERS: [&str; 6] = ["meta", "rules", "partials", "ids", "daily", "rejects"];
 
-/// Records the folders a batch is about to write into, before it writes anything.
+/// Records the folders a batch is about to write into, durably, before it writes
+/// anything. Written in place: a half-written record does not parse, and [`open`]
+/// then looks through every folder.
 fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
     let path = store.join(PENDING);
-    output::write_atomically(&path, |w| {
+    output::write_unsynced(&path, |w| {
         serde_json::to_writer(&mut *w, dirs).map_err(|e| Error::Internal(e.to_string()))
     })?;
-    sync_folder(store);
-    Ok(())
+    // The file and its name, synced together.
+    output::sync_all(&[path], &[store.to_path_buf()])
 }
 
 /// Makes renames in `dir` durable (best effort: not every file system allows it).
@@ -591,22 +594,16 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
 
     // Read the batch, with the store's list when the batch has none.
     let (has_stores, has_exemptions) = (has_table(&req.batch, "stores"), has_table(&req.batch, "exemptions"));
-    let overlay;
-    let batch_dir = match &previous {
-        Some(m) if !has_stores => {
-            overlay = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-            link_tables(&req.batch, overlay.path())?;
-            std::fs::copy(req.store.join(&m.stores), overlay.path().join("stores.csv"))
-                .map_err(|e| Error::io(&m.stores, e))?;
-            if !has_exemptions {
-                std::fs::copy(req.store.join(&m.exemptions), overlay.path().join("exemptions.csv"))
-                    .map_err(|e| Error::io(&m.exemptions, e))?;
-            }
-            overlay.path().to_path_buf()
+    let mut options = reader::ReadOptions::default();
+    if let Some(m) = &previous
+        && !has_stores
+    {
+        options.sources.insert(Table::Stores, Source::Csv(req.store.join(&m.stores)));
+        if !has_exemptions {
+            options.sources.insert(Table::Exemptions, Source::Csv(req.store.join(&m.exemptions)));
         }
-        _ => req.batch.clone(),
-    };
-    let mut ds = reader::read_dataset(&batch_dir, progress)?;
+    }
+    let mut ds = reader::read_dataset_with(&req.batch, progress, &options)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "Opened the store and read the batch.");
 
     let book = match &previous {
@@ -697,7 +694,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
     let stores_changed = match &previous {
         None => true,
-        // Both read from the store's own files (see the overlay above).
+        // Both read from the store's own files (see the read of the batch above).
         Some(_) if !has_stores && !has_exemptions => false,
         Some(m) => read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true),
     };
@@ -738,20 +735,23 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         manifest.id_days.insert(key, rel.display().to_string());
         id_files.push((req.store.join(rel), ids));
     }
-    write_cumulative(&req.store, &mut manifest, &rewritten, &deltas, &g, id_files, progress)?;
+    // Every file the batch writes has a name no committed manifest refers to: each is
+    // written in place, and all are synced together just before the commit.
+    let mut written = write_cumulative(&req.store, &mut manifest, &rewritten, &deltas, &g, id_files, progress)?;
     if previous.is_none() {
         std::fs::create_dir_all(req.store.join("rules")).map_err(|e| Error::io(&req.store, e))?;
         for r in book.versions() {
             let rel = format!("rules/{}.toml", r.version);
-            output::write_atomically(&req.store.join(&rel), |w| {
-                w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&rel, e))
-            })?;
+            let path = req.store.join(&rel);
+            output::write_unsynced(&path, |w| w.write_all(r.source_text.as_bytes()).map_err(|e| Error::io(&rel, e)))?;
+            written.push(path);
             manifest.rules.push(rel);
         }
     }
     if stores_changed {
         let (s, e) = (format!("meta/stores-{g}.csv"), format!("meta/exemptions-{g}.csv"));
         write_meta(&req.store, &s, &e, &ds.stores, &ds.exemptions)?;
+        written.extend([req.store.join(&s), req.store.join(&e)]);
         manifest.stores = s;
         manifest.exemptions = e;
     }
@@ -780,7 +780,8 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             let rel = daily_file(*day, &g);
             let path = req.store.join(&rel);
             std::fs::create_dir_all(path.parent().unwrap_or(&req.store)).map_err(|e| Error::io(&path, e))?;
-            output::write_parquet(&path, &output::daily_batch(&rows)?)?;
+            output::write_store_parquet(&path, &output::daily_batch(&rows)?)?;
+            written.push(path);
             manifest.daily.insert(key, rel.display().to_string());
             progress.advance(1);
         }
@@ -793,10 +794,11 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         let rel = format!("rejects/{g}.csv");
         let path = req.store.join(&rel);
         std::fs::create_dir_all(req.store.join("rejects")).map_err(|e| Error::io(&path, e))?;
-        output::write_rejects(&path, &rejects)?;
+        output::write_rejects_unsynced(&path, &rejects)?;
+        written.push(path);
         manifest.rejects.push(rel);
     }
-    commit(&req.store, &manifest)?;
+    commit(&req.store, &manifest, written)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "Committed.");
     // What this batch replaced; leftovers of a killed run go at the next `open`.
     if let Some(before) = &previous {
@@ -835,17 +837,6 @@ fn parse_day(text: &str) -> Result<Day> {
 
 fn has_table(dir: &Path, name: &str) -> bool {
     dir.join(format!("{name}.csv")).is_file() || dir.join(format!("{name}.parquet")).exists() || dir.join(name).is_dir()
-}
-
-fn link_tables(from: &Path, to: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
-        let path = entry.map_err(|e| Error::io(from, e))?.path();
-        let Some(name) = path.file_name() else { continue };
-        let target = to.join(name);
-        std::os::unix::fs::symlink(std::path::absolute(&path).unwrap_or(path.clone()), &target)
-            .map_err(|e| Error::io(&target, e))?;
-    }
-    Ok(())
 }
 
 fn creation_days(ds: &Dataset, rules: &RuleSet) -> Vec<Day> {
@@ -911,12 +902,12 @@ fn partials_file_batch(rows: &[(PartialKey, MeasureSums)]) -> Result<RecordBatch
     Ok(RecordBatch::try_new(partials_schema(DataType::Utf8), cols)?)
 }
 
-/// Writes each `(path, batch)` as a Parquet file, on every core (a file's encoding
-/// and its fsync overlap another's).
+/// Writes each `(path, batch)` as a store's Parquet file (not synced), on every
+/// core.
 fn write_files(files: &[(PathBuf, RecordBatch)], progress: &dyn Progress) -> Result<()> {
     let write = |(path, batch): &(PathBuf, RecordBatch)| {
         std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).map_err(|e| Error::io(path, e))?;
-        output::write_parquet(path, batch)?;
+        output::write_store_parquet(path, batch)?;
         progress.advance(1);
         Ok(())
     };
@@ -998,7 +989,7 @@ fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSe
 /// stored total up to that day plus the batch's `deltas` up to it. Files are read
 /// and written [`FILES_PER_CORE`] per core at a time (memory holds those, whatever
 /// the number of days), `others` with the first of them, and named in the
-/// manifest, which is marked cumulative.
+/// manifest, which is marked cumulative. Returns the files written (not synced).
 fn write_cumulative(
     store: &Path,
     m: &mut Manifest,
@@ -1007,7 +998,7 @@ fn write_cumulative(
     g: &str,
     others: Vec<(PathBuf, RecordBatch)>,
     progress: &dyn Progress,
-) -> Result<()> {
+) -> Result<Vec<PathBuf>> {
     let stored: BTreeMap<Day, PathBuf> =
         m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, store.join(f)))).collect::<Result<_>>()?;
     // The stored running total before the first day written (a per-day store starts
@@ -1019,6 +1010,7 @@ fn write_cumulative(
     let mut before = Rows::new();
     let mut added = Rows::new();
     let mut files = others;
+    let mut written = Vec::new();
     let days: Vec<Day> = days.iter().copied().collect();
     for (i, group) in days.chunks(FILES_PER_CORE * crate::cores()).enumerate() {
         let mut paths: Vec<PathBuf> = group.iter().filter_map(|day| stored.get(day).cloned()).collect();
@@ -1041,11 +1033,12 @@ fn write_cumulative(
             m.partials.insert(day.to_string(), rel.display().to_string());
         }
         write_files(&files, progress)?;
-        files.clear();
+        written.extend(files.drain(..).map(|(path, _)| path));
     }
     write_files(&files, progress)?;
+    written.extend(files.into_iter().map(|(path, _)| path));
     m.cumulative = true;
-    Ok(())
+    Ok(written)
 }
 
 /// The window index for scoring the days `first_scored..=last`, from the running
@@ -1170,7 +1163,7 @@ fn load_partials(
 fn write_meta(store: &Path, stores_rel: &str, ex_rel: &str, stores: &[Store], exemptions: &[Exemption]) -> Result<()> {
     std::fs::create_dir_all(store.join("meta")).map_err(|e| Error::io(store, e))?;
     let path = store.join(stores_rel);
-    output::write_atomically(&path, |w| {
+    output::write_unsynced(&path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         let err = |e: csv::Error| Error::Internal(format!("{}: {e}", path.display()));
         csv.write_record([
@@ -1198,7 +1191,7 @@ fn write_meta(store: &Path, stores_rel: &str, ex_rel: &str, stores: &[Store], ex
         csv.flush().map_err(|e| Error::io(&path, e))
     })?;
     let path = store.join(ex_rel);
-    output::write_atomically(&path, |w| {
+    output::write_unsynced(&path, |w| {
         let mut csv = csv::Writer::from_writer(w);
         let err = |e: csv::Error| Error::Internal(format!("{}: {e}", path.display()));
         csv.write_record(["scope", "target", "from", "to", "reason"]).map_err(err)?;
@@ -1224,12 +1217,29 @@ fn read_meta(store: &Path, m: &Manifest) -> Result<(Vec<Store>, Vec<Exemption>)>
     Ok((ds.stores, ds.exemptions))
 }
 
-fn commit(store: &Path, m: &Manifest) -> Result<()> {
+/// Commits a batch: syncs the files it `written` (not yet synced), the folders
+/// holding them and the new manifest, all at once, then renames the manifest into
+/// place and syncs the store folder, which makes the rename durable.
+fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>) -> Result<()> {
     let path = store.join(MANIFEST);
-    output::write_atomically(&path, |w| {
+    let tmp = output::tmp_path(&path);
+    output::write_unsynced(&tmp, |w| {
         serde_json::to_writer_pretty(&mut *w, m).map_err(|e| Error::Internal(e.to_string()))?;
         w.write_all(b"\n").map_err(|e| Error::io(&path, e))
     })?;
+    written.push(tmp.clone());
+    // A file's folder (its name) and that folder's own (a new date folder's name),
+    // up to the store folder (a new store's folders).
+    let mut folders: BTreeSet<PathBuf> = BTreeSet::from([store.to_path_buf()]);
+    for file in &written {
+        let mut dir = file.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(store) && *d != store) {
+            folders.insert(d.to_path_buf());
+            dir = d.parent();
+        }
+    }
+    output::sync_all(&written, &folders.into_iter().collect::<Vec<_>>())?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is synced.
     sync_folder(store);
     Ok(())

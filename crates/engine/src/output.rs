@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use dengta_model::{Day, Indicator, Measure};
 
@@ -33,7 +33,55 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&mut BufWriter<File>) ->
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
+/// Writes `path` in place and does not sync it: only for a name nothing refers to
+/// yet (a store batch's new files, named by its manifest at the commit), made
+/// durable by [`sync_all`] before anything does. A killed run may leave it half
+/// written, unnamed, for the store's next opening to delete.
+pub fn write_unsynced(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut out = BufWriter::new(file);
+    write(&mut out)?;
+    out.flush().map_err(|e| Error::io(path, e))
+}
+
+/// At most this many fsyncs wait at once in [`sync_all`].
+const SYNC_THREADS: usize = 8;
+
+/// Makes the `files` and the `folders` (their entries: new names, renames) durable.
+/// An fsync waits on the disk, not the processor, so they run side by side on up
+/// to [`SYNC_THREADS`] threads, and a journaling file system commits them together:
+/// one wait for the lot instead of one per file. A folder that cannot be synced
+/// (not every file system allows it) is skipped.
+pub fn sync_all(files: &[PathBuf], folders: &[PathBuf]) -> Result<()> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let all = files.len() + folders.len();
+    let sync = || -> Result<()> {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some(path) = files.get(i) {
+                File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::io(path, e))?;
+            } else if let Some(dir) = folders.get(i - files.len()) {
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            } else {
+                return Ok(());
+            }
+        }
+    };
+    let threads = all.min(SYNC_THREADS);
+    if threads <= 1 {
+        return sync();
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(sync)).collect();
+        handles.into_iter().map(|h| crate::joined(h, "a thread syncing files")).collect::<Result<Vec<()>>>()
+    })
+    .map(|_| ())
+}
+
+/// The temporary name [`write_atomically`] writes `path` under.
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".tmp-{}", std::process::id()));
     path.with_file_name(name)
@@ -357,17 +405,49 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
     })
 }
 
+/// Writes one Arrow batch as a Parquet file of a store (see [`store_properties`]),
+/// in place and not synced (see [`write_unsynced`]).
+pub fn write_store_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
+    write_unsynced(path, |out| {
+        let mut w = ArrowWriter::try_new(out, batch.schema(), Some(store_properties()))?;
+        w.write(batch)?;
+        w.close()?;
+        Ok(())
+    })
+}
+
+/// Parquet settings for a store's own files: zstd, without dictionaries or
+/// statistics. Only dengta reads them, and always whole, so statistics prune
+/// nothing; a nightly batch's files are a few thousand rows, where a dictionary
+/// per column (about a hundred in a daily file) costs more to build than it saves.
+/// Measured on the 1 M-order store's nightly files: 20–35 % smaller without both,
+/// and some 4 ms less processor time per batch (BENCHMARKS.md).
+fn store_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_dictionary_enabled(false)
+        .set_statistics_enabled(EnabledStatistics::None)
+        .build()
+}
+
 /// Writes the rejects file: `table,row,column,reason,value`.
 pub fn write_rejects(path: &Path, rejects: &[Reject]) -> Result<()> {
-    write_atomically(path, |out| {
-        let mut w = csv::Writer::from_writer(out);
-        let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", path.display()));
-        w.write_record(["table", "row", "column", "reason", "value"]).map_err(io)?;
-        for r in rejects {
-            w.write_record([r.table.name(), &r.row.to_string(), &r.column, r.reason.name(), &r.value]).map_err(io)?;
-        }
-        w.flush().map_err(|e| Error::io(path, e))
-    })
+    write_atomically(path, |out| rejects_into(out, path, rejects))
+}
+
+/// [`write_rejects`] in place, not synced (see [`write_unsynced`]).
+pub fn write_rejects_unsynced(path: &Path, rejects: &[Reject]) -> Result<()> {
+    write_unsynced(path, |out| rejects_into(out, path, rejects))
+}
+
+fn rejects_into(out: &mut BufWriter<File>, path: &Path, rejects: &[Reject]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| Error::Engine(format!("writing {}: {e}", path.display()));
+    w.write_record(["table", "row", "column", "reason", "value"]).map_err(io)?;
+    for r in rejects {
+        w.write_record([r.table.name(), &r.row.to_string(), &r.column, r.reason.name(), &r.value]).map_err(io)?;
+    }
+    w.flush().map_err(|e| Error::io(path, e))
 }
 
 /// The partials of one profile for the stores at positions `stores`, as a batch:

@@ -22,7 +22,7 @@ use crate::dataset::{Dataset, EventBatches, Exemption, ExemptionScope, Reject, S
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::schema::{Kind, Table};
-use crate::source::{self, Row};
+use crate::source::{self, Row, Source};
 
 /// Rows per Arrow batch of checked events.
 const BATCH_ROWS: usize = 65_536;
@@ -40,6 +40,9 @@ pub struct ReadOptions {
     /// columns the aggregation reads and does not build or spill the others (item
     /// ids, categories, order ids). Every column is still checked.
     pub columns: Option<BTreeMap<Table, BTreeSet<String>>>,
+    /// Tables read from these sources instead of the dataset directory's (a store's
+    /// own list of stores, for a batch that brings none).
+    pub sources: BTreeMap<Table, Source>,
 }
 
 /// Reads and checks every table of a dataset directory, holding the checked events
@@ -145,7 +148,13 @@ fn read_table(
     progress: &dyn Progress,
     options: &ReadOptions,
 ) -> Result<Option<TableRead>> {
-    let Some(src) = source::locate(dir, table)? else { return Ok(None) };
+    let src = match options.sources.get(&table) {
+        Some(src) => src.clone(),
+        None => match source::locate(dir, table)? {
+            Some(src) => src,
+            None => return Ok(None),
+        },
+    };
     let spill = options.spill.as_deref().filter(|_| Table::EVENTS.contains(&table));
     let keep = |name: &str| options.columns.as_ref().is_none_or(|c| c.get(&table).is_some_and(|c| c.contains(name)));
     let expected = src.estimated_rows().unwrap_or(0);

@@ -248,7 +248,7 @@ pub async fn score(req: &ScoreRequest, book: &RuleBook, progress: &dyn Progress)
         let profiles: Vec<Profile> = book.versions().iter().map(Profile::of).collect();
         aggregate::columns_read(&profiles)
     });
-    let options = reader::ReadOptions { spill: Some(stage.clone()), columns };
+    let options = reader::ReadOptions { spill: Some(stage.clone()), columns, ..Default::default() };
     let mut ds = reader::read_dataset_with(&req.dataset, progress, &options)?;
     ds.exemptions.extend(req.extra_exemptions.iter().cloned());
     tracing::info!(seconds = t.elapsed().as_secs_f64(), rejects = ds.rejects.len(), "Read and checked the dataset.");
