@@ -226,12 +226,11 @@ fn duplicate_ids_are_found_across_batches_and_the_first_row_is_kept() {
     // In memory, spilled whole, and spilled keeping two columns (the id column is
     // then not kept, yet duplicates are still found and quoted).
     let two: std::collections::BTreeSet<String> = ["store".to_string(), "paid_at".to_string()].into();
-    let projected =
-        reader::ReadOptions {
-            spill: Some(spill.path().to_path_buf()),
-            columns: Some([(Table::Orders, two)].into()),
-            ..Default::default()
-        };
+    let projected = reader::ReadOptions {
+        spill: Some(spill.path().to_path_buf()),
+        columns: Some([(Table::Orders, two)].into()),
+        ..Default::default()
+    };
     let whole = reader::ReadOptions { spill: Some(spill.path().to_path_buf()), columns: None, ..Default::default() };
     for options in [reader::ReadOptions::default(), whole, projected] {
         let ds = reader::read_dataset_with(data.path(), &NoProgress, &options).expect("dataset reads");
