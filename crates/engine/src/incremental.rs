@@ -20,16 +20,24 @@
 //! # Crash safety
 //!
 //! A batch never overwrites a file the manifest names: it writes new files with its
-//! own generation number, then replaces `manifest.json` atomically (temporary file,
-//! fsync, rename, fsync of the folder). A process killed before the rename leaves
-//! the previous state; after it, the new one. The files a batch superseded are
-//! deleted right after its rename; files no manifest names (leftovers of a killed
-//! run) are deleted when the store is next opened. So that opening does not list
-//! every folder of the store (three per day: over a thousand after a year), a
-//! batch first records the folders it will write into in `pending.json` (written
-//! atomically, before any other file) and removes it once the superseded files are
-//! gone; `open` cleans only the folders a `pending.json` names, and everything when
-//! one cannot be read.
+//! own generation number, then replaces `manifest.json` atomically. A process
+//! killed before the rename leaves the previous state; after it, the new one. The
+//! files a batch superseded are deleted right after its rename; files no manifest
+//! names (leftovers of a killed run) are deleted when the store is next opened. So
+//! that opening does not list every folder of the store (three per day: over a
+//! thousand after a year), a batch first records the folders it will write into in
+//! `pending.json` (synced, with its folder, before any other file is written) and
+//! removes it once the superseded files are gone; `open` cleans only the folders a
+//! `pending.json` names, and everything when one cannot be read (a half-written one
+//! does not parse).
+//!
+//! Durability costs one wait for the disk per fsync done in turn, so a batch does
+//! few in turn: its new files are written in place (no manifest names them yet, so
+//! a half-written one is a leftover like any other) and not synced one by one; just
+//! before the commit, every one of them, the folders holding them and the new
+//! manifest (still under a temporary name) are synced side by side; then the
+//! manifest is renamed into place and the store folder synced. Three waits in turn
+//! — `pending.json`, the batch's files, the rename — whatever the number of files.
 //!
 //! One batch at a time: a batch holds an exclusive lock on `STORE/lock` from before
 //! it opens the store until it returns, and readers (export, content) a shared one,
