@@ -599,4 +599,23 @@ mod tests {
             assert_eq!(s, day.to_string());
         }
     }
+
+    #[test]
+    fn sync_all_reaches_every_file_and_names_one_it_cannot_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // More files than threads: every one is taken by some thread.
+        let files: Vec<PathBuf> = (0..SYNC_THREADS * 3 + 1).map(|i| dir.path().join(format!("f{i}"))).collect();
+        for f in &files {
+            write_unsynced(f, |w| w.write_all(b"x").map_err(|e| Error::io(f, e))).expect("write");
+        }
+        sync_all(&files, &[dir.path().to_path_buf()]).expect("every file syncs");
+        // A missing file anywhere in the list fails the whole sync, naming it.
+        let mut with_missing = files.clone();
+        let missing = dir.path().join("never-written");
+        with_missing.insert(SYNC_THREADS + 2, missing.clone());
+        let err = sync_all(&with_missing, &[]).expect_err("a file that is not there cannot be synced");
+        assert!(err.to_string().contains("never-written"), "{err}");
+        // A folder that cannot be opened is skipped (best effort).
+        sync_all(&files[..1], &[dir.path().join("no-such-folder")]).expect("folders are best effort");
+    }
 }
