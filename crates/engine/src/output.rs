@@ -420,7 +420,7 @@ pub fn write_store_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
 /// statistics. Only dengta reads them, and always whole, so statistics prune
 /// nothing; a nightly batch's files are a few thousand rows, where a dictionary
 /// per column (about a hundred in a daily file) costs more to build than it saves.
-/// Measured on the 1 M-order store's nightly files: 20–35 % smaller without both,
+/// Measured on the 1 M-order store's nightly files: 18–35 % smaller without both,
 /// and some 4 ms less processor time per batch (BENCHMARKS.md).
 fn store_properties() -> WriterProperties {
     WriterProperties::builder()
