@@ -62,21 +62,26 @@ pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, th
     handle.join().unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))
 }
 
-/// `f` of every item, in the items' order, on a thread per core (thread `t` takes
-/// items `t`, `t + threads`, …): for a few dozen files, spawning a thread per item
-/// would cost more than the work. The first error is returned.
+/// `f` of every item, in the items' order, on a thread per core, the calling one
+/// included (thread `t` takes items `t`, `t + threads`, …): for a few dozen files,
+/// spawning a thread per item would cost more than the work. The first error is
+/// returned.
 pub(crate) fn on_every_core<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(&T) -> Result<R> + Sync,
     thread: &str,
 ) -> Result<Vec<R>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let threads = cores().min(items.len());
     let f = &f;
+    let run = move |t: usize| items.iter().skip(t).step_by(threads).map(f).collect::<Result<Vec<R>>>();
+    // The calling thread takes the first share: one thread fewer to start.
     let per_thread: Vec<Vec<R>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| scope.spawn(move || items.iter().skip(t).step_by(threads).map(f).collect::<Result<Vec<R>>>()))
-            .collect();
-        handles.into_iter().map(|h| joined(h, thread)).collect::<Result<_>>()
+        let handles: Vec<_> = (1..threads).map(|t| scope.spawn(move || run(t))).collect();
+        let first = run(0);
+        std::iter::once(first).chain(handles.into_iter().map(|h| joined(h, thread))).collect::<Result<_>>()
     })?;
     // Item `i` is the `i / threads`-th result of thread `i % threads`.
     let mut results: Vec<_> = per_thread.into_iter().map(Vec::into_iter).collect();

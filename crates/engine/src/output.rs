@@ -45,7 +45,7 @@ pub fn write_unsynced(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> R
 }
 
 /// At most this many fsyncs wait at once in [`sync_all`].
-const SYNC_THREADS: usize = 8;
+const SYNC_THREADS: usize = 4;
 
 /// Makes the `files` and the `folders` (their entries: new names, renames) durable.
 /// An fsync waits on the disk, not the processor, so they run side by side on up
@@ -69,15 +69,15 @@ pub fn sync_all(files: &[PathBuf], folders: &[PathBuf]) -> Result<()> {
             }
         }
     };
+    // The calling thread syncs too: one thread fewer to start.
     let threads = all.min(SYNC_THREADS);
-    if threads <= 1 {
-        return sync();
-    }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(sync)).collect();
-        handles.into_iter().map(|h| crate::joined(h, "a thread syncing files")).collect::<Result<Vec<()>>>()
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(sync)).collect();
+        let mine = sync();
+        let others =
+            handles.into_iter().map(|h| crate::joined(h, "a thread syncing files")).collect::<Result<Vec<()>>>();
+        mine.and(others.map(|_| ()))
     })
-    .map(|_| ())
 }
 
 /// The temporary name [`write_atomically`] writes `path` under.

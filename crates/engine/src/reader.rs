@@ -81,22 +81,27 @@ pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOpti
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = crate::cores().min(rest.len());
     let index = &ds.store_index;
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&table) = rest.get(i) else { break };
+            done.push((table, read_table(dir, table, index, progress, options)));
+        }
+        done
+    };
+    // The calling thread reads tables too: one thread fewer to start.
+    // A thread that panicked would leave its tables out: that is an error, never an
+    // absent (empty) table.
     let mut results: Vec<(Table, Result<Option<TableRead>>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&table) = rest.get(i) else { break };
-                        done.push((table, read_table(dir, table, index, progress, options)));
-                    }
-                    done
-                })
-            })
-            .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
-    });
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for worker in workers {
+            let theirs = worker.join().map_err(|_| Error::Internal("a thread reading tables panicked".into()))?;
+            done.extend(theirs);
+        }
+        Ok::<_, Error>(done)
+    })?;
     results.sort_by_key(|(t, _)| *t);
     for (table, result) in results {
         match result? {
