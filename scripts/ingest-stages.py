@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Where one nightly `dengta ingest` spends its time, stage by stage.
+
+    scripts/ingest-stages.py [--orders 1000000] [--runs 8] [--wait 3] [--binary PATH]...
+
+Needs the store that `scripts/bench-duckdb.sh ORDERS` builds
+(`$BENCH_DIR/inc-ORDERS/store`, by default under /tmp/dengta-bench). Each run
+copies that store (`cp -a`), syncs, waits `--wait` seconds, then ingests the
+Dec 31 batch into the copy with `DENGTA_LOG=info` and takes the stage times from
+the log's `seconds=` fields (time since the ingest started). `outside` is the wall
+time minus the last of them: process start, printing, shutdown. With several
+`--binary`, runs alternate between them (same machine, same minutes). Prints one
+row per run, in ms, and the median of each column per binary.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+STAGES = ["read", "ids", "aggregate", "write", "load", "score", "commit"]
+
+
+def one_run(binary, base, copy, wait):
+    shutil.rmtree(copy, ignore_errors=True)
+    subprocess.run(["cp", "-a", os.path.join(base, "store"), copy], check=True)
+    subprocess.run(["sync"], check=True)
+    time.sleep(wait)
+    env = dict(os.environ, DENGTA_LOG="info")
+    cmd = [binary, "ingest", os.path.join(base, "last"), "--into", copy, "--day", "2025-12-31"]
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = (time.perf_counter() - t0) * 1000
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
+    log = re.sub(r"\x1b\[[0-9;]*m", "", p.stderr)
+    marks = [float(x) * 1000 for x in re.findall(r"seconds=([0-9.]+)", log)]
+    if len(marks) != len(STAGES):
+        raise SystemExit(f"expected {len(STAGES)} stage lines in the log, found {len(marks)}:\n{log}")
+    stages = [marks[0]] + [b - a for a, b in zip(marks, marks[1:])]
+    return [wall] + stages + [wall - marks[-1]]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--orders", default="1000000")
+    ap.add_argument("--runs", type=int, default=8, help="runs per binary")
+    ap.add_argument("--wait", type=float, default=3.0, help="seconds between the copy's sync and the ingest")
+    ap.add_argument("--binary", action="append", help="default: target/release/dengta")
+    a = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    binaries = a.binary or [os.path.join(root, "target", "release", "dengta")]
+    base = os.path.join(os.environ.get("BENCH_DIR", "/tmp/dengta-bench"), f"inc-{a.orders}")
+    if not os.path.exists(os.path.join(base, "store", "manifest.json")):
+        raise SystemExit(f"no store at {base}/store: run scripts/bench-duckdb.sh {a.orders} first")
+    header = ["wall"] + STAGES + ["outside"]
+    rows = {b: [] for b in binaries}
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(base)) as tmp:
+        copy = os.path.join(tmp, "store")
+        for _ in range(a.runs):
+            for b in binaries:
+                rows[b].append(one_run(b, base, copy, a.wait))
+    for b in binaries:
+        print(b)
+        print(" ".join(f"{h:>9}" for h in header))
+        for r in rows[b]:
+            print(" ".join(f"{x:9.1f}" for x in r))
+        print(" ".join(f"{statistics.median(c):9.1f}" for c in zip(*rows[b])) + "  median")
+
+
+if __name__ == "__main__":
+    main()
