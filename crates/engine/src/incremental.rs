@@ -323,13 +323,6 @@ fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
     output::sync_all(&[path], &[store.to_path_buf()])
 }
 
-/// Makes renames in `dir` durable (best effort: not every file system allows it).
-fn sync_folder(dir: &Path) {
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-}
-
 fn referenced(m: &Manifest) -> HashSet<PathBuf> {
     let mut set: HashSet<PathBuf> = HashSet::new();
     set.insert(PathBuf::from(&m.stores));
@@ -1249,7 +1242,7 @@ fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>) -> Result<()> {
     output::sync_all(&written, &folders.into_iter().collect::<Vec<_>>())?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is synced.
-    sync_folder(store);
+    output::sync_folder(store);
     Ok(())
 }
 

@@ -62,11 +62,22 @@ pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, th
     handle.join().unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))
 }
 
-/// `f` of every item, in the items' order, on a thread per core, the calling one
-/// included (thread `t` takes items `t`, `t + threads`, …): for a few dozen files,
-/// spawning a thread per item would cost more than the work. The first error is
-/// returned.
+/// `f` of every item, in the items' order, on a thread per core (see [`on_threads`]).
 pub(crate) fn on_every_core<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+    thread: &str,
+) -> Result<Vec<R>> {
+    on_threads(cores(), items, f, thread)
+}
+
+/// `f` of every item, in the items' order, on up to `threads` threads, the calling
+/// one included (one thread fewer to start): each takes the next item no thread has
+/// taken, so a long item does not hold up the others'. For a few dozen files,
+/// spawning a thread per item would cost more than the work. A thread stops at its
+/// first error; an error (or a thread's panic, named by `thread`) is returned.
+pub(crate) fn on_threads<T: Sync, R: Send>(
+    threads: usize,
     items: &[T],
     f: impl Fn(&T) -> Result<R> + Sync,
     thread: &str,
@@ -74,18 +85,29 @@ pub(crate) fn on_every_core<T: Sync, R: Send>(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let threads = cores().min(items.len());
-    let f = &f;
-    let run = move |t: usize| items.iter().skip(t).step_by(threads).map(f).collect::<Result<Vec<R>>>();
-    // The calling thread takes the first share: one thread fewer to start.
-    let per_thread: Vec<Vec<R>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|t| scope.spawn(move || run(t))).collect();
-        let first = run(0);
-        std::iter::once(first).chain(handles.into_iter().map(|h| joined(h, thread))).collect::<Result<_>>()
-    })?;
-    // Item `i` is the `i / threads`-th result of thread `i % threads`.
-    let mut results: Vec<_> = per_thread.into_iter().map(Vec::into_iter).collect();
-    Ok((0..items.len()).filter_map(|i| results[i % threads].next()).collect())
+    let threads = threads.clamp(1, items.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (f, next) = (&f, &next);
+    let run = move || -> Result<Vec<(usize, R)>> {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { return Ok(done) };
+            done.push((i, f(item)?));
+        }
+    };
+    // Every thread is joined before any error is looked at.
+    let per_thread: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(run)).collect();
+        let mine = run();
+        std::iter::once(mine).chain(handles.into_iter().map(|h| joined(h, thread))).collect()
+    });
+    let mut all = Vec::with_capacity(items.len());
+    for done in per_thread {
+        all.extend(done?);
+    }
+    all.sort_unstable_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
 /// The threads worth running CPU-bound work on: the cores this process may use

@@ -53,31 +53,25 @@ const SYNC_THREADS: usize = 4;
 /// one wait for the lot instead of one per file. A folder that cannot be synced
 /// (not every file system allows it) is skipped.
 pub fn sync_all(files: &[PathBuf], folders: &[PathBuf]) -> Result<()> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let all = files.len() + folders.len();
-    let sync = || -> Result<()> {
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let Some(path) = files.get(i) {
-                File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::io(path, e))?;
-            } else if let Some(dir) = folders.get(i - files.len()) {
-                if let Ok(d) = File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            } else {
-                return Ok(());
-            }
+    let entries: Vec<(&PathBuf, bool)> =
+        files.iter().map(|f| (f, true)).chain(folders.iter().map(|d| (d, false))).collect();
+    let sync = |&(path, is_file): &(&PathBuf, bool)| {
+        if is_file {
+            File::open(path).and_then(|f| f.sync_all()).map_err(|e| Error::io(path, e))
+        } else {
+            sync_folder(path);
+            Ok(())
         }
     };
-    // The calling thread syncs too: one thread fewer to start.
-    let threads = all.min(SYNC_THREADS);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(sync)).collect();
-        let mine = sync();
-        let others =
-            handles.into_iter().map(|h| crate::joined(h, "a thread syncing files")).collect::<Result<Vec<()>>>();
-        mine.and(others.map(|_| ()))
-    })
+    crate::on_threads(SYNC_THREADS, &entries, sync, "a thread syncing files").map(|_| ())
+}
+
+/// Makes the entries of the folder `dir` (new names, renames) durable; best effort:
+/// not every file system lets a folder be synced.
+pub fn sync_folder(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
 }
 
 /// The temporary name [`write_atomically`] writes `path` under.
@@ -396,24 +390,22 @@ pub fn daily_batch(rows: &[ScoreRow]) -> Result<RecordBatch> {
 
 /// Writes one Arrow batch as a zstd-compressed Parquet file.
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
-    write_atomically(path, |out| {
-        let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
-        let mut w = ArrowWriter::try_new(out, batch.schema(), Some(props))?;
-        w.write(batch)?;
-        w.close()?;
-        Ok(())
-    })
+    let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+    write_atomically(path, |out| parquet_into(out, batch, props))
 }
 
 /// Writes one Arrow batch as a Parquet file of a store (see [`store_properties`]),
 /// in place and not synced (see [`write_unsynced`]).
 pub fn write_store_parquet(path: &Path, batch: &RecordBatch) -> Result<()> {
-    write_unsynced(path, |out| {
-        let mut w = ArrowWriter::try_new(out, batch.schema(), Some(store_properties()))?;
-        w.write(batch)?;
-        w.close()?;
-        Ok(())
-    })
+    write_unsynced(path, |out| parquet_into(out, batch, store_properties()))
+}
+
+/// One Arrow batch as a Parquet file into `out`.
+fn parquet_into(out: &mut BufWriter<File>, batch: &RecordBatch, props: WriterProperties) -> Result<()> {
+    let mut w = ArrowWriter::try_new(out, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    w.close()?;
+    Ok(())
 }
 
 /// Parquet settings for a store's own files: zstd, without dictionaries or

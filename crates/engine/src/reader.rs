@@ -78,31 +78,10 @@ pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOpti
     // The other tables are independent of each other: read them on every core.
     progress.stage("reading events", None);
     let rest: Vec<Table> = Table::ALL.into_iter().filter(|t| *t != Table::Stores).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let threads = crate::cores().min(rest.len());
     let index = &ds.store_index;
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&table) = rest.get(i) else { break };
-            done.push((table, read_table(dir, table, index, progress, options)));
-        }
-        done
-    };
-    // The calling thread reads tables too: one thread fewer to start.
-    // A thread that panicked would leave its tables out: that is an error, never an
-    // absent (empty) table.
-    let mut results: Vec<(Table, Result<Option<TableRead>>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut done = work();
-        for worker in workers {
-            let theirs = worker.join().map_err(|_| Error::Internal("a thread reading tables panicked".into()))?;
-            done.extend(theirs);
-        }
-        Ok::<_, Error>(done)
-    })?;
-    results.sort_by_key(|(t, _)| *t);
+    // Each table's own result is kept: an error is reported in table order below.
+    let read = |&table: &Table| Ok((table, read_table(dir, table, index, progress, options)));
+    let results = crate::on_every_core(&rest, read, "a thread reading tables")?;
     for (table, result) in results {
         match result? {
             Some(read) => ds.absorb(table, read),
