@@ -12,6 +12,7 @@
 //! STORE/meta/exemptions-gN.csv           the exemptions
 //! STORE/rules/VERSION.toml               the rule versions the store is scored with
 //! STORE/partials/date=D/gN.parquet       (profile, measure, store_id, sum, count) up to day D
+//! STORE/corrections/gN.parquet           (date, profile, measure, store_id, sum, count) of late events
 //! STORE/ids/date=D/gN.parquet            (table, id) of the events created on business day D
 //! STORE/daily/date=D/gN.parquet          daily_scores rows of day D (SPEC §11 columns)
 //! STORE/rejects/gN.csv                   the rows batch N rejected
@@ -46,6 +47,20 @@
 //! operating system releases the lock when a process dies, so a killed batch never
 //! leaves the store locked.
 //!
+//! # Late events
+//!
+//! A partials file holds running totals, so an event of day T changes every file
+//! from T on. A batch adds its sums to the files themselves only for the days from
+//! the [`REWRITE_DAYS`]-th latest file on (a nightly batch: its own day and the
+//! next); the sums of earlier days (events that arrived late) go to the store's
+//! one corrections file instead, per day. The running total as of D is then the
+//! latest partials file on or before D plus every correction dated D or earlier,
+//! and a late event costs the rescoring of the windows it falls in, not the
+//! rewriting of every later day's file. When the corrections hold more rows than
+//! a day's totals can ([`fold_limit`]), a batch folds them into the partials files
+//! (rewriting them from the earliest correction's day on) and the store is back to
+//! no corrections: that rewrite is shared by all the late events before it.
+//!
 //! # Idempotence
 //!
 //! Every event id is recorded under the business day of its creation instant
@@ -67,9 +82,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, UInt8Array};
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray, UInt8Array,
+};
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, UInt8Type};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int32Type, Int64Type, Schema, UInt8Type};
 use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use dengta_model::{Day, MS_PER_DAY, Measure, MeasureSums, UtcOffset};
 use dengta_rules::{RuleBook, RuleSet};
@@ -154,6 +171,11 @@ pub struct Manifest {
     /// written before `id_days`): read, never written.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ids: BTreeMap<String, BTreeMap<String, String>>,
+    /// Sums of late events kept apart from the running totals (see the module's
+    /// notes on late events): per date, rows added to every total from that date on.
+    /// Absent when there are none (and in stores written before session 13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrections: Option<String>,
     /// Daily score file per date.
     pub daily: BTreeMap<String, String>,
     /// Reject files of the batches, oldest first.
@@ -192,7 +214,15 @@ pub struct IngestOutcome {
     pub days_touched: usize,
     /// Days rescored.
     pub days_rescored: usize,
-    /// Daily rows written.
+    /// Partials files (running totals) written.
+    pub partials_written: usize,
+    /// Rows in the store's corrections after the batch (0: none, or just folded
+    /// into the partials files).
+    pub correction_rows: usize,
+    /// Whether this batch folded the corrections into the partials files.
+    pub folded: bool,
+    /// Daily rows scored anew (a day rescored for some stores only keeps the other
+    /// stores' rows as they were).
     pub rows_written: usize,
     /// The store's scored range after the batch.
     pub from: Day,
@@ -309,7 +339,7 @@ fn unnamed<'d>(
 }
 
 /// The store's folders (each holding files or date folders).
-const STORE_FOLDERS: [&str; 6] = ["meta", "rules", "partials", "ids", "daily", "rejects"];
+const STORE_FOLDERS: [&str; 7] = ["meta", "rules", "partials", "corrections", "ids", "daily", "rejects"];
 
 /// Records the folders a batch is about to write into, durably, before it writes
 /// anything. Written in place: a half-written record does not parse, and [`open`]
@@ -331,6 +361,7 @@ fn referenced(m: &Manifest) -> HashSet<PathBuf> {
     set.extend(m.partials.values().map(PathBuf::from));
     set.extend(m.daily.values().map(PathBuf::from));
     set.extend(m.rejects.iter().map(PathBuf::from));
+    set.extend(m.corrections.iter().map(PathBuf::from));
     set.extend(m.id_days.values().map(PathBuf::from));
     for days in m.ids.values() {
         set.extend(days.values().map(PathBuf::from));
@@ -687,9 +718,36 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
             (day, rows)
         })
         .collect();
-    let rewritten = cumulative_days(&manifest, &deltas)?;
+    // The days whose running totals take the batch's sums, and the late ones kept
+    // apart; when the corrections grow too large, they are folded in.
+    let (mut into_totals, late) = split_late(&manifest, deltas.clone())?;
+    let mut corrections = match &manifest.corrections {
+        Some(rel) => read_corrections(&req.store.join(rel))?,
+        None => BTreeMap::new(),
+    };
+    let mut new_corrections = None;
+    let mut folded = false;
+    if !late.is_empty() {
+        corrections = add_dated(&corrections, &late);
+        if row_count(&corrections) > fold_limit(ds.stores.len(), profiles.len()) {
+            into_totals = add_dated(&into_totals, &std::mem::take(&mut corrections));
+            manifest.corrections = None;
+            folded = true;
+        } else {
+            let rel = PathBuf::from(format!("corrections/{g}.parquet"));
+            manifest.corrections = Some(rel.display().to_string());
+            new_corrections = Some((req.store.join(rel), corrections_batch(&corrections)?));
+        }
+    }
+    let rewritten = cumulative_days(&manifest, &into_totals)?;
 
-    tracing::info!(seconds = started.elapsed().as_secs_f64(), days = deltas.len(), "Aggregated the batch.");
+    tracing::info!(
+        seconds = started.elapsed().as_secs_f64(),
+        days = deltas.len(),
+        late = late.len(),
+        folded,
+        "Aggregated the batch."
+    );
     // Which days to rescore.
     let max_window =
         book.versions().iter().flat_map(|r| r.indicators.iter().map(|i| i.window.days())).max().unwrap_or(1);
@@ -699,18 +757,31 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         Some(_) if !has_stores && !has_exemptions => false,
         Some(m) => read_meta(&req.store, m).map(|(s, e)| s != ds.stores || e != ds.exemptions).unwrap_or(true),
     };
+    // Every store on the days past the old horizon (every day when the store list or
+    // the exemptions changed); on the other days in the windows of the batch's
+    // events, only the stores those events belong to: no other store's windows
+    // changed, and its rows are kept.
     let mut rescore: BTreeSet<Day> = BTreeSet::new();
+    let mut rescore_some: BTreeMap<Day, BTreeSet<&str>> = BTreeMap::new();
     if stores_changed {
         rescore.extend(from.through(horizon));
     } else {
-        for t in deltas.keys() {
-            let last = t.plus(max_window as i32 - 1).min(horizon);
-            if last >= from {
-                rescore.extend((*t).max(from).through(last));
-            }
-        }
         if let Some(h) = old_horizon {
             rescore.extend(h.plus(1).max(from).through(horizon));
+        }
+        for (t, rows) in &deltas {
+            let last = t.plus(max_window as i32 - 1).min(horizon);
+            for day in (*t).max(from).through(last).filter(|d| !rescore.contains(d)) {
+                rescore_some.entry(day).or_default().extend(rows.iter().map(|((_, _, id), _)| id.as_str()));
+            }
+        }
+        // A day without a stored file (none can be, short of a store edited by hand)
+        // is scored whole.
+        let unstored: Vec<Day> =
+            rescore_some.keys().filter(|d| !manifest.daily.contains_key(&d.to_string())).copied().collect();
+        for day in unstored {
+            rescore_some.remove(&day);
+            rescore.insert(day);
         }
     }
 
@@ -719,7 +790,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let parent = |rel: &Path| rel.parent().map(|p| p.display().to_string()).unwrap_or_default();
     let mut dirs: BTreeSet<String> = rewritten.iter().map(|day| parent(&partials_file(*day, &g))).collect();
     dirs.extend(id_writes.iter().map(|(_, rel, _)| parent(rel)));
-    dirs.extend(rescore.iter().map(|day| parent(&daily_file(*day, &g))));
+    dirs.extend(rescore.iter().chain(rescore_some.keys()).map(|day| parent(&daily_file(*day, &g))));
     if previous.is_none() {
         dirs.insert("rules".into());
     }
@@ -729,6 +800,9 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     if !ds.rejects.is_empty() || !duplicates.is_empty() {
         dirs.insert("rejects".into());
     }
+    if new_corrections.is_some() {
+        dirs.insert("corrections".into());
+    }
     begin_writes(&req.store, &dirs)?;
     progress.stage("writing partials and ids", Some((rewritten.len() + id_writes.len()) as u64));
     let mut id_files = Vec::new();
@@ -736,9 +810,10 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         manifest.id_days.insert(key, rel.display().to_string());
         id_files.push((req.store.join(rel), ids));
     }
+    id_files.extend(new_corrections);
     // Every file the batch writes has a name no committed manifest refers to: each is
     // written in place, and all are synced together just before the commit.
-    let mut written = write_cumulative(&req.store, &mut manifest, &rewritten, &deltas, &g, id_files, progress)?;
+    let mut written = write_cumulative(&req.store, &mut manifest, &rewritten, &into_totals, &g, id_files, progress)?;
     if previous.is_none() {
         std::fs::create_dir_all(req.store.join("rules")).map_err(|e| Error::io(&req.store, e))?;
         for r in book.versions() {
@@ -764,7 +839,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     let mut warnings = ds.warnings.clone();
     if let (Some(first), Some(last)) = (rescore.first().copied(), rescore.last().copied()) {
         progress.stage("scoring the days the batch touched", None);
-        let partials = load_partials(&req.store, &manifest, &ds.stores, &profiles, &book, first, last)?;
+        let partials = load_partials(&req.store, &manifest, &corrections, &ds.stores, &profiles, &book, first, last)?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "Loaded the partials of the windows.");
         let (rows, w) = daily::score_range(&ds, &book, &partials, first, last, progress)?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), rows = rows.len(), "Scored the days.");
@@ -775,16 +850,62 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         }
         progress.stage("writing daily scores", Some(rescore.len() as u64));
         for day in &rescore {
-            let key = day.to_string();
             let rows = by_day.remove(day).unwrap_or_default();
             rows_written += rows.len();
+            written.push(write_daily(&req.store, &mut manifest, *day, &g, &output::daily_batch(&rows)?)?);
+            progress.advance(1);
+        }
+    }
+    if let (Some((first, _)), Some((last, _))) = (rescore_some.first_key_value(), rescore_some.last_key_value()) {
+        // The stores of late events, scored on their own and put in place of their
+        // rows in each day's file.
+        progress.stage("rescoring the stores of late events", None);
+        let ids: BTreeSet<&str> = rescore_some.values().flatten().copied().collect();
+        let some = Dataset {
+            dir: ds.dir.clone(),
+            stores: ds.stores.iter().filter(|s| ids.contains(s.id.as_str())).cloned().collect(),
+            store_index: HashMap::new(),
+            exemptions: ds.exemptions.clone(),
+            events: BTreeMap::new(),
+            summaries: BTreeMap::new(),
+            rejects: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let partials =
+            load_partials(&req.store, &manifest, &corrections, &some.stores, &profiles, &book, *first, *last)?;
+        let (rows, w) = daily::score_range(&some, &book, &partials, *first, *last, progress)?;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            rows = rows.len(),
+            "Rescored the stores of late events."
+        );
+        warnings.extend(w.into_iter().filter(|w| !warnings.contains(w)).collect::<Vec<_>>());
+        let mut by_day: BTreeMap<Day, Vec<ScoreRow>> = BTreeMap::new();
+        for r in rows.into_iter().filter(|r| rescore_some.get(&r.date).is_some_and(|s| s.contains(r.store_id.as_str())))
+        {
+            by_day.entry(r.date).or_default().push(r);
+        }
+        progress.stage("writing daily scores", Some(rescore_some.len() as u64));
+        let days: Vec<(Day, &BTreeSet<&str>, Vec<ScoreRow>)> =
+            rescore_some.iter().map(|(day, stores)| (*day, stores, by_day.remove(day).unwrap_or_default())).collect();
+        rows_written += days.iter().map(|(_, _, rows)| rows.len()).sum::<usize>();
+        let stored = &manifest.daily;
+        let merge = |(day, stores, rows): &(Day, &BTreeSet<&str>, Vec<ScoreRow>)| -> Result<PathBuf> {
+            let new = output::daily_batch(rows)?;
+            let old = match stored.get(&day.to_string()) {
+                Some(rel) => read_parquet_as(&req.store.join(rel), Some(&new.schema()))?,
+                None => Vec::new(),
+            };
             let rel = daily_file(*day, &g);
             let path = req.store.join(&rel);
             std::fs::create_dir_all(path.parent().unwrap_or(&req.store)).map_err(|e| Error::io(&path, e))?;
-            output::write_store_parquet(&path, &output::daily_batch(&rows)?)?;
-            written.push(path);
-            manifest.daily.insert(key, rel.display().to_string());
+            output::write_store_parquet(&path, &replace_rows(&old, &new, stores)?)?;
             progress.advance(1);
+            Ok(path)
+        };
+        written.extend(crate::on_every_core(&days, merge, "a thread rewriting daily rows")?);
+        for (day, _, _) in &days {
+            manifest.daily.insert(day.to_string(), daily_file(*day, &g).display().to_string());
         }
     }
 
@@ -823,13 +944,61 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         rejected: rejects.len(),
         duplicates: duplicates.len(),
         days_touched: deltas.len(),
-        days_rescored: rescore.len(),
+        days_rescored: rescore.len() + rescore_some.len(),
+        partials_written: rewritten.len(),
+        correction_rows: row_count(&corrections),
+        folded,
         rows_written,
         from,
         horizon,
         warnings,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Writes a day's daily rows as this batch's file of that day, named in the
+/// manifest; returns its path (not synced).
+fn write_daily(store: &Path, m: &mut Manifest, day: Day, g: &str, rows: &RecordBatch) -> Result<PathBuf> {
+    let rel = daily_file(day, g);
+    let path = store.join(&rel);
+    std::fs::create_dir_all(path.parent().unwrap_or(store)).map_err(|e| Error::io(&path, e))?;
+    output::write_store_parquet(&path, rows)?;
+    m.daily.insert(day.to_string(), rel.display().to_string());
+    Ok(path)
+}
+
+/// A day's daily rows with those of the `replaced` stores taken from `new` instead
+/// of `old`, in store id order (as both are written).
+fn replace_rows(old: &[RecordBatch], new: &RecordBatch, replaced: &BTreeSet<&str>) -> Result<RecordBatch> {
+    let old = datafusion::arrow::compute::concat_batches(&new.schema(), old)?;
+    let id = |b: &RecordBatch| -> Result<StringArray> {
+        let col = b.column_by_name("store_id").ok_or_else(|| Error::Internal("daily rows without store_id".into()))?;
+        Ok(col.as_string::<i32>().clone())
+    };
+    let (old_ids, new_ids) = (id(&old)?, id(new)?);
+    let mut take: Vec<(usize, usize)> = Vec::with_capacity(old.num_rows() + new.num_rows());
+    let (mut i, mut j) = (0, 0);
+    loop {
+        while i < old.num_rows() && replaced.contains(old_ids.value(i)) {
+            i += 1;
+        }
+        match (i < old.num_rows(), j < new.num_rows()) {
+            (true, true) if old_ids.value(i) <= new_ids.value(j) => {
+                take.push((0, i));
+                i += 1;
+            }
+            (_, true) => {
+                take.push((1, j));
+                j += 1;
+            }
+            (true, false) => {
+                take.push((0, i));
+                i += 1;
+            }
+            (false, false) => break,
+        }
+    }
+    Ok(datafusion::arrow::compute::interleave_record_batch(&[&old, new], &take)?)
 }
 
 fn parse_day(text: &str) -> Result<Day> {
@@ -986,6 +1155,83 @@ fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSe
     Ok(days)
 }
 
+/// Partials files a batch rewrites at most to add its sums to the running totals:
+/// sums of days before the `REWRITE_DAYS`-th latest file go to the corrections.
+pub const REWRITE_DAYS: usize = 8;
+
+/// A batch's per-day sums split into those its running totals take (the days from
+/// the [`REWRITE_DAYS`]-th latest partials file on, or every day while the store
+/// has fewer files or holds per-day sums) and the late ones, kept as corrections.
+fn split_late(m: &Manifest, mut deltas: BTreeMap<Day, Rows>) -> Result<(BTreeMap<Day, Rows>, BTreeMap<Day, Rows>)> {
+    let cutoff = match m.partials.keys().rev().nth(REWRITE_DAYS - 1) {
+        Some(day) if m.cumulative => parse_day(day)?,
+        _ => return Ok((deltas, BTreeMap::new())),
+    };
+    let into_totals = deltas.split_off(&cutoff);
+    Ok((into_totals, deltas))
+}
+
+/// Per-day rows of `a` and `b` added day by day and key by key.
+fn add_dated(a: &BTreeMap<Day, Rows>, b: &BTreeMap<Day, Rows>) -> BTreeMap<Day, Rows> {
+    let mut out = a.clone();
+    for (day, rows) in b {
+        let sum = add_rows(out.get(day).map_or(&[][..], Vec::as_slice), rows);
+        out.insert(*day, sum);
+    }
+    out
+}
+
+fn row_count(dated: &BTreeMap<Day, Rows>) -> usize {
+    dated.values().map(Vec::len).sum()
+}
+
+/// The most correction rows a store keeps before folding them into its running
+/// totals: as many as one partials file can hold (one row per profile, measure and
+/// store), so that reading the corrections never costs more than reading one more
+/// day's totals.
+fn fold_limit(stores: usize, profiles: usize) -> usize {
+    stores * profiles * Measure::ALL.len()
+}
+
+/// The schema of the corrections file (text columns read as `text`).
+fn corrections_schema(text: DataType) -> Arc<Schema> {
+    let mut fields = vec![Field::new("date", DataType::Date32, false)];
+    fields.extend(partials_schema(text).fields().iter().map(|f| f.as_ref().clone()));
+    Arc::new(Schema::new(fields))
+}
+
+fn corrections_batch(dated: &BTreeMap<Day, Rows>) -> Result<RecordBatch> {
+    let dates = Date32Array::from_iter_values(dated.iter().flat_map(|(day, rows)| rows.iter().map(|_| day.0)));
+    let rows: Rows = dated.values().flatten().cloned().collect();
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(dates)];
+    cols.extend(partials_file_batch(&rows)?.columns().iter().cloned());
+    Ok(RecordBatch::try_new(corrections_schema(DataType::Utf8), cols)?)
+}
+
+/// The corrections file's rows, per day, each day's sorted by key.
+fn read_corrections(path: &Path) -> Result<BTreeMap<Day, Rows>> {
+    let mut out: BTreeMap<Day, Rows> = BTreeMap::new();
+    for b in read_parquet_as(path, Some(&corrections_schema(DataType::Utf8)))? {
+        let dates = b.column(0).as_primitive::<Date32Type>();
+        let (p, m, s) =
+            (b.column(1).as_string::<i32>(), b.column(2).as_primitive::<UInt8Type>(), b.column(3).as_string::<i32>());
+        let (sum, count) = (b.column(4).as_primitive::<Int64Type>(), b.column(5).as_primitive::<Int64Type>());
+        for i in 0..b.num_rows() {
+            let key = (p.value(i).to_string(), m.value(i), s.value(i).to_string());
+            out.entry(Day(dates.value(i)))
+                .or_default()
+                .push((key, MeasureSums { sum: sum.value(i), count: count.value(i) }));
+        }
+    }
+    for rows in out.values_mut() {
+        if !rows.is_sorted_by(|a, b| a.0 < b.0) {
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            *rows = add_rows(&rows[..0], rows);
+        }
+    }
+    Ok(out)
+}
+
 /// Writes the running totals of the `days` (from [`cumulative_days`]): each is the
 /// stored total up to that day plus the batch's `deltas` up to it. Files are read
 /// and written [`FILES_PER_CORE`] per core at a time (memory holds those, whatever
@@ -1049,9 +1295,11 @@ fn write_cumulative(
 /// days of them. Each key's totals enter the index as the differences between the
 /// files read, at their dates, so every window the rules ask for sums to the
 /// difference of two totals.
+#[expect(clippy::too_many_arguments, reason = "the store, its state and the range scored")]
 fn load_partials(
     store: &Path,
     m: &Manifest,
+    corrections: &BTreeMap<Day, Rows>,
     stores: &[Store],
     profiles: &[Profile],
     book: &RuleBook,
@@ -1154,6 +1402,20 @@ fn load_partials(
                 .collect();
             handles.into_iter().try_for_each(|h| crate::joined(h, "a thread adding partials"))
         })?;
+    }
+    // The corrections at their own dates: each adds to every window holding its
+    // date, as it adds to every running total from that date on.
+    for (day, rows) in corrections {
+        for ((profile, code, store_id), sums) in rows {
+            let (Some(p), Some(i), Some(measure)) =
+                (by_key.get(profile), index.get(store_id.as_str()), Measure::from_code(*code))
+            else {
+                continue;
+            };
+            if read[usize::from(*code)] {
+                parts[*p].add(*i, measure, *day, *sums);
+            }
+        }
     }
     for dp in &mut parts {
         dp.seal();
@@ -1265,7 +1527,8 @@ pub fn content_lines(store: &Path) -> Result<Vec<String>> {
         .daily
         .iter()
         .map(|(d, f)| (format!("daily {d}"), f))
-        .chain(m.partials.iter().map(|(d, f)| (format!("partials {d}"), f)));
+        .chain(m.partials.iter().map(|(d, f)| (format!("partials {d}"), f)))
+        .chain(m.corrections.iter().map(|f| ("corrections".to_string(), f)));
     for (prefix, f) in files {
         for b in read_parquet(&store.join(f))? {
             let formatters = b

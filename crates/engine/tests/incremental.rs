@@ -140,6 +140,7 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut duplicates = 0;
     let mut dirs = Vec::new();
+    let (mut kept_apart, mut folds) = (0, 0);
     for (i, d) in first.through(last).enumerate() {
         let dir = work.path().join(format!("batch-{d}"));
         std::fs::create_dir_all(&dir).expect("batch dir");
@@ -159,6 +160,18 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
         assert_eq!(outcome.generation, i as u64 + 1);
         assert_eq!(outcome.horizon, d);
         duplicates += outcome.duplicates;
+        // Late sums: the running totals take a batch's sums only from the
+        // REWRITE_DAYS-th latest file on (plus the new day and the next); older days'
+        // go to the corrections, until those are folded in.
+        if !outcome.folded {
+            assert!(
+                outcome.partials_written <= incremental::REWRITE_DAYS + 2,
+                "{d}: {} partials files rewritten",
+                outcome.partials_written
+            );
+        }
+        kept_apart += usize::from(outcome.correction_rows > 0);
+        folds += usize::from(outcome.folded);
         if i > 0 && i % 7 != 0 {
             // A day with no late events rescores the new day only (windows end at the horizon).
             assert!(outcome.days_rescored <= 21, "{d}: {} days rescored", outcome.days_rescored);
@@ -167,6 +180,11 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
             }
         }
         dirs.push(dir);
+    }
+    if late_share > 0.0 {
+        assert!(kept_apart > 5 && folds > 0, "late sums kept apart after {kept_apart} batches, folded {folds} times");
+    } else {
+        assert_eq!((kept_apart, folds), (0, 0), "batches in order have no late sums");
     }
     // Repeats inside one batch are the reader's duplicates; across batches, the store's.
     assert_eq!(duplicates, twice - same_batch, "every event sent twice is counted once");
@@ -194,6 +212,35 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
         .sum();
     assert_eq!(accepted, 0, "no event of a batch ingested twice is accepted again");
     assert_eq!(rows_text(&incremental::daily_batches(&store).expect("daily")), before);
+
+    // A review 30 days late, for one store: its windows are rescored for that store
+    // alone, and its sums kept apart from the running totals.
+    let (header, mut reviews) = read_csv(&full.join("reviews.csv"));
+    let mut review = reviews[0].clone();
+    let late_day = last.plus(-30);
+    let col = |name: &str| header.iter().position(|h| h == name).expect("review column");
+    let when = format!("{late_day}T12:00:00+08:00");
+    review = review
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match i {
+            _ if i == col("review_id") => "R-LATE-1",
+            _ if i == col("created_at") => when.as_str(),
+            _ if i == col("item_score") => "1",
+            _ => v,
+        })
+        .collect();
+    let late_dir = work.path().join("batch-late");
+    std::fs::create_dir_all(&late_dir).expect("late batch dir");
+    write_csv(&late_dir.join("reviews.csv"), &header, std::slice::from_ref(&review));
+    let req = IngestRequest { batch: late_dir, store: store.clone(), from: None, day: Some(last) };
+    let outcome = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("late review");
+    assert_eq!(outcome.days_rescored, 31, "the late review's day to the horizon");
+    assert!(outcome.rows_written <= 31, "one store rescored: {} rows", outcome.rows_written);
+    assert!(outcome.folded || outcome.correction_rows > 0, "the late sums are kept apart");
+    assert!(outcome.partials_written <= 1, "{} partials files rewritten", outcome.partials_written);
+    reviews.push(review);
+    write_csv(&full.join("reviews.csv"), &header, &reviews);
 
     // The full recompute over the same days.
     let out = work.path().join("out");

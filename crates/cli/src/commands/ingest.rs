@@ -52,8 +52,13 @@ pub fn run(args: Args) -> Result<()> {
     bars.finish();
     let o = result?;
     println!(
-        "batch {} committed in {:.2} s: scores {} to {}; {} dates touched, {} days rescored, {} daily rows written",
+        "batch {} committed in {:.2} s: scores {} to {}; {} dates touched, {} days rescored, {} daily rows scored",
         o.generation, o.seconds, o.from, o.horizon, o.days_touched, o.days_rescored, o.rows_written
+    );
+    let folded = if o.folded { " (the late sums folded into them)" } else { "" };
+    println!(
+        "  running totals: {} partials files written{folded}; {} rows of late sums kept apart",
+        o.partials_written, o.correction_rows
     );
     for (table, s) in &o.summaries {
         println!("  {:<11} read {:>9}  accepted {:>9}  rejected {:>7}", table.name(), s.read, s.accepted, s.rejected);
