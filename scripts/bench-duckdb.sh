@@ -132,18 +132,23 @@ PY
     "$bin" ingest "$inc/m$m" --into "$inc/store" "${from[@]}" --day "$last" >&2
   done
 fi
-# Three runs, each on a fresh copy of the store; the median counts. Each copy is
-# written out (sync) and left for 10 s before timing: right after a 250 MB copy the
-# batch's first fsync waits some 20 ms for the file system's journal (ext4 commits
-# every 5 s), which a store last written by yesterday's batch does not.
-runs=()
-for i in 1 2 3; do
-  rm -rf "$inc/run"; cp -r "$inc/store" "$inc/run"; sync; sleep 10
-  read -r w m <<<"$(measure "$bin" ingest "$inc/last" --into "$inc/run" --day 2025-12-31)"
-  runs+=("$w $m")
-done
-read -r w m <<<"$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)"; d_inc=$w
-row "dengta ingest (one day, Dec 31; median of $(printf '%s s, ' "${runs[@]%% *}" | sed 's/, $//'))" CSV "$w" "$m"
+# Times `dengta ingest BATCH --into COPY ARGS...` three times, each on a fresh copy
+# of the store, prints the median's row and leaves its wall time in $median. Each
+# copy is written out (sync) and left for 10 s before timing: right after a 250 MB
+# copy the batch's first fsync waits some 20 ms for the file system's journal (ext4
+# commits every 5 s), which a store last written by yesterday's batch does not.
+time_ingest() {
+  local label=$1 batch=$2 runs=() i w m
+  shift 2
+  for i in 1 2 3; do
+    rm -rf "$inc/run"; cp -r "$inc/store" "$inc/run"; sync; sleep 10
+    read -r w m <<<"$(measure "$bin" ingest "$batch" --into "$inc/run" "$@")"
+    runs+=("$w $m")
+  done
+  read -r w m <<<"$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)"; median=$w
+  row "dengta ingest ($label; median of $(printf '%s s, ' "${runs[@]%% *}" | sed 's/, $//'))" CSV "$w" "$m"
+}
+time_ingest "one day, Dec 31" "$inc/last" --day 2025-12-31; d_inc=$median
 # A late batch: one order paid on Feb 15 and its review of Feb 20, for the first
 # store, into the store holding Jan 1 to Dec 30 (its 90-day window: 95 days
 # rescored for that store; the sums kept apart as corrections).
@@ -161,14 +166,7 @@ with open(f"{late}/reviews.csv", "w") as f:
     f.write("review_id,order_id,store_id,item_id,created_at,item_score,service_score,logistics_score\n")
     f.write(f"R-LATE-1,O-LATE-1,{sid},{sid}-I1,2025-02-20T10:00:00+08:00,2,3,4\n")
 PY
-runs=()
-for i in 1 2 3; do
-  rm -rf "$inc/run"; cp -r "$inc/store" "$inc/run"; sync; sleep 10
-  read -r w m <<<"$(measure "$bin" ingest "$inc/late" --into "$inc/run")"
-  runs+=("$w $m")
-done
-read -r w m <<<"$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)"; d_late=$w
-row "dengta ingest (one order and its review, 10 months late; median of $(printf '%s s, ' "${runs[@]%% *}" | sed 's/, $//'))" CSV "$w" "$m"
+time_ingest "one order and its review, 10 months late" "$inc/late"; d_late=$median
 [ "$skip_full" = 1 ] && exit 0
 python3 - "$d_csv" "$k_csv" "$d_pq" "$k_pq" "$d_inc" "$d_late" <<'PY'
 import sys
