@@ -37,6 +37,14 @@ enum Command {
     /// Score a dataset directory: daily scores per operating store and day.
     Score(score::Args),
     /// Add a batch of events to a persistent store and rescore only the days it touches.
+    ///
+    /// The batch (usually one day's events) is added to the store's running totals per
+    /// date; the days whose windows hold one of its events are rescored (on days
+    /// already scored, for the stores of its events only), and the days up to the
+    /// batch's day for every store. Events more than a week late are kept apart as
+    /// corrections rather than rewriting every later day's totals. Events are
+    /// idempotent by id: ingesting a batch again changes nothing. A run killed at any
+    /// point leaves the store as it was before the batch or after it.
     Ingest(ingest::Args),
     /// Explain one store's score on one day from a scoring run's output.
     Explain(explain::Args),
