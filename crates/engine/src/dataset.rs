@@ -2,7 +2,7 @@
 //! of what was read, accepted and rejected.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -163,6 +163,20 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A dataset of the directory `dir` with nothing in it yet.
+    pub fn new(dir: &Path) -> Dataset {
+        Dataset {
+            dir: dir.to_path_buf(),
+            stores: Vec::new(),
+            store_index: HashMap::new(),
+            exemptions: Vec::new(),
+            events: BTreeMap::new(),
+            summaries: BTreeMap::new(),
+            rejects: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// Is `store` exempted on `day`?
     pub fn exempted(&self, store: &Store, day: Day) -> bool {
         self.exemptions.iter().any(|e| e.covers(store, day))

@@ -855,7 +855,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         for day in &rescore {
             let rows = by_day.remove(day).unwrap_or_default();
             rows_written += rows.len();
-            written.push(write_daily(&req.store, &mut manifest, *day, &g, &output::daily_batch(&rows)?)?);
+            written.push(write_daily(&req.store, *day, &g, &output::daily_batch(&rows)?)?);
             progress.advance(1);
         }
     }
@@ -865,14 +865,9 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
         progress.stage("rescoring the stores of late events", None);
         let ids: BTreeSet<&str> = rescore_some.values().flatten().copied().collect();
         let some = Dataset {
-            dir: ds.dir.clone(),
             stores: ds.stores.iter().filter(|s| ids.contains(s.id.as_str())).cloned().collect(),
-            store_index: HashMap::new(),
             exemptions: ds.exemptions.clone(),
-            events: BTreeMap::new(),
-            summaries: BTreeMap::new(),
-            rejects: Vec::new(),
-            warnings: Vec::new(),
+            ..Dataset::new(&ds.dir)
         };
         let partials =
             load_partials(&req.store, &manifest, &corrections, &some.stores, &profiles, &book, *first, *last)?;
@@ -899,17 +894,14 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
                 Some(rel) => read_parquet_as(&req.store.join(rel), Some(&new.schema()))?,
                 None => Vec::new(),
             };
-            let rel = daily_file(*day, &g);
-            let path = req.store.join(&rel);
-            std::fs::create_dir_all(path.parent().unwrap_or(&req.store)).map_err(|e| Error::io(&path, e))?;
-            output::write_store_parquet(&path, &replace_rows(&old, &new, stores)?)?;
+            let path = write_daily(&req.store, *day, &g, &replace_rows(&old, &new, stores)?)?;
             progress.advance(1);
             Ok(path)
         };
         written.extend(crate::on_every_core(&days, merge, "a thread rewriting daily rows")?);
-        for (day, _, _) in &days {
-            manifest.daily.insert(day.to_string(), daily_file(*day, &g).display().to_string());
-        }
+    }
+    for day in rescore.iter().chain(rescore_some.keys()) {
+        manifest.daily.insert(day.to_string(), daily_file(*day, &g).display().to_string());
     }
 
     // Rejects of this batch, then the commit.
@@ -959,14 +951,12 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
     })
 }
 
-/// Writes a day's daily rows as this batch's file of that day, named in the
-/// manifest; returns its path (not synced).
-fn write_daily(store: &Path, m: &mut Manifest, day: Day, g: &str, rows: &RecordBatch) -> Result<PathBuf> {
-    let rel = daily_file(day, g);
-    let path = store.join(&rel);
+/// Writes a day's daily rows as this batch's file of that day; returns its path
+/// (not synced).
+fn write_daily(store: &Path, day: Day, g: &str, rows: &RecordBatch) -> Result<PathBuf> {
+    let path = store.join(daily_file(day, g));
     std::fs::create_dir_all(path.parent().unwrap_or(store)).map_err(|e| Error::io(&path, e))?;
     output::write_store_parquet(&path, rows)?;
-    m.daily.insert(day.to_string(), rel.display().to_string());
     Ok(path)
 }
 
@@ -1092,20 +1082,36 @@ fn write_files(files: &[(PathBuf, RecordBatch)], progress: &dyn Progress) -> Res
 fn read_rows(path: &Path) -> Result<Rows> {
     let mut out = Rows::new();
     for b in read_parquet(path)? {
-        let (p, m, s) =
-            (b.column(0).as_string::<i32>(), b.column(1).as_primitive::<UInt8Type>(), b.column(2).as_string::<i32>());
-        let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
-        out.reserve(b.num_rows());
-        for i in 0..b.num_rows() {
-            let key = (p.value(i).to_string(), m.value(i), s.value(i).to_string());
-            out.push((key, MeasureSums { sum: sum.value(i), count: count.value(i) }));
-        }
+        out.extend(batch_rows(&b, 0));
     }
-    if !out.is_sorted_by(|a, b| a.0 < b.0) {
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out = add_rows(&out[..0], &out);
+    Ok(sorted(out))
+}
+
+/// The `(profile, measure, store_id, sum, count)` rows of a batch whose columns
+/// start at `first` (a partials file's at 0, a corrections file's at 1).
+fn batch_rows(b: &RecordBatch, first: usize) -> impl Iterator<Item = (PartialKey, MeasureSums)> + '_ {
+    let (p, m, s) = (
+        b.column(first).as_string::<i32>(),
+        b.column(first + 1).as_primitive::<UInt8Type>(),
+        b.column(first + 2).as_string::<i32>(),
+    );
+    let (sum, count) =
+        (b.column(first + 3).as_primitive::<Int64Type>(), b.column(first + 4).as_primitive::<Int64Type>());
+    (0..b.num_rows()).map(move |i| {
+        let key = (p.value(i).to_string(), m.value(i), s.value(i).to_string());
+        (key, MeasureSums { sum: sum.value(i), count: count.value(i) })
+    })
+}
+
+/// Rows sorted by key, each key once (as written; sorted again, repeated keys
+/// added, should they not be).
+fn sorted(rows: Rows) -> Rows {
+    if rows.is_sorted_by(|a, b| a.0 < b.0) {
+        return rows;
     }
-    Ok(out)
+    let mut rows = rows;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    add_rows(&[], &rows)
 }
 
 /// The rows of `a` and `b` (each sorted by key) added key by key, sorted; repeated
@@ -1216,23 +1222,11 @@ fn read_corrections(path: &Path) -> Result<BTreeMap<Day, Rows>> {
     let mut out: BTreeMap<Day, Rows> = BTreeMap::new();
     for b in read_parquet_as(path, Some(&corrections_schema(DataType::Utf8)))? {
         let dates = b.column(0).as_primitive::<Date32Type>();
-        let (p, m, s) =
-            (b.column(1).as_string::<i32>(), b.column(2).as_primitive::<UInt8Type>(), b.column(3).as_string::<i32>());
-        let (sum, count) = (b.column(4).as_primitive::<Int64Type>(), b.column(5).as_primitive::<Int64Type>());
-        for i in 0..b.num_rows() {
-            let key = (p.value(i).to_string(), m.value(i), s.value(i).to_string());
-            out.entry(Day(dates.value(i)))
-                .or_default()
-                .push((key, MeasureSums { sum: sum.value(i), count: count.value(i) }));
+        for (date, row) in dates.values().iter().zip(batch_rows(&b, 1)) {
+            out.entry(Day(*date)).or_default().push(row);
         }
     }
-    for rows in out.values_mut() {
-        if !rows.is_sorted_by(|a, b| a.0 < b.0) {
-            rows.sort_by(|a, b| a.0.cmp(&b.0));
-            *rows = add_rows(&rows[..0], rows);
-        }
-    }
-    Ok(out)
+    Ok(out.into_iter().map(|(day, rows)| (day, sorted(rows))).collect())
 }
 
 /// Writes the running totals of the `days` (from [`cumulative_days`]): each is the

@@ -59,16 +59,7 @@ pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOpti
             "not a dataset directory (expected a folder holding stores.csv and event tables)",
         ));
     }
-    let mut ds = Dataset {
-        dir: dir.to_path_buf(),
-        stores: Vec::new(),
-        store_index: HashMap::new(),
-        exemptions: Vec::new(),
-        events: BTreeMap::new(),
-        summaries: BTreeMap::new(),
-        rejects: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let mut ds = Dataset::new(dir);
     // Stores first: every event table checks its store references against them.
     let stores = read_table(dir, Table::Stores, &ds.store_index, progress, options)?.ok_or_else(|| {
         Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required")
