@@ -134,14 +134,16 @@ PY
 fi
 # Times `dengta ingest BATCH --into COPY ARGS...` three times, each on a fresh copy
 # of the store, prints the median's row and leaves its wall time in $median. Each
-# copy is written out (sync) and left for 10 s before timing: right after a 250 MB
-# copy the batch's first fsync waits some 20 ms for the file system's journal (ext4
-# commits every 5 s), which a store last written by yesterday's batch does not.
+# copy is written out (sync), left for 10 s, and the disk let settle
+# (scripts/settle-disk.py) before timing: right after a copy of the store the
+# batch's first fsync can wait up to 12 ms for the disk, which a store last written
+# by yesterday's batch does not.
 time_ingest() {
   local label=$1 batch=$2 runs=() i w m
   shift 2
   for i in 1 2 3; do
     rm -rf "$inc/run"; cp -r "$inc/store" "$inc/run"; sync; sleep 10
+    python3 scripts/settle-disk.py "$inc"
     read -r w m <<<"$(measure "$bin" ingest "$batch" --into "$inc/run" "$@")"
     runs+=("$w $m")
   done

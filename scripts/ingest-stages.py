@@ -30,6 +30,8 @@ def one_run(binary, base, copy, wait):
     subprocess.run(["cp", "-a", os.path.join(base, "store"), copy], check=True)
     subprocess.run(["sync"], check=True)
     time.sleep(wait)
+    settle = os.path.join(os.path.dirname(os.path.abspath(__file__)), "settle-disk.py")
+    subprocess.run(["python3", settle, os.path.dirname(os.path.abspath(copy))], check=True)
     env = dict(os.environ, DENGTA_LOG="info")
     cmd = [binary, "ingest", os.path.join(base, "last"), "--into", copy, "--day", "2025-12-31"]
     t0 = time.perf_counter()

@@ -309,7 +309,7 @@ pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
 /// `recursive`) that are not in `keep` (paths relative to the store).
 fn unnamed<'d>(
     store: &Path,
-    keep: &HashSet<PathBuf>,
+    keep: &FastSet<PathBuf>,
     dirs: impl IntoIterator<Item = &'d str>,
     recursive: bool,
 ) -> Result<Vec<PathBuf>> {
@@ -353,8 +353,9 @@ fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
     output::sync_all(&[path], &[store.to_path_buf()])
 }
 
-fn referenced(m: &Manifest) -> HashSet<PathBuf> {
-    let mut set: HashSet<PathBuf> = HashSet::new();
+/// Every file a manifest names, relative to the store.
+fn referenced(m: &Manifest) -> FastSet<PathBuf> {
+    let mut set: FastSet<PathBuf> = FastSet::default();
     set.insert(PathBuf::from(&m.stores));
     set.insert(PathBuf::from(&m.exemptions));
     set.extend(m.rules.iter().map(PathBuf::from));
@@ -378,9 +379,12 @@ fn collect_garbage<'d>(
     dirs: impl IntoIterator<Item = &'d str>,
     recursive: bool,
 ) -> Result<()> {
-    let keep = manifest.map(referenced).unwrap_or_default();
-    for path in unnamed(store, &keep, dirs, recursive)? {
-        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    let dirs: Vec<&str> = dirs.into_iter().collect();
+    if !dirs.is_empty() {
+        let keep = manifest.map(referenced).unwrap_or_default();
+        for path in unnamed(store, &keep, dirs, recursive)? {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
     }
     // Temporary files of a killed commit or journal write (any process id).
     for entry in std::fs::read_dir(store).map_err(|e| Error::io(store, e))? {
@@ -619,7 +623,14 @@ fn read_parquet_as(path: &Path, schema: Option<&Arc<Schema>>) -> Result<Vec<Reco
 }
 
 /// Ingests one batch into a store folder and rescores the days it touches.
-pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn Progress) -> Result<IngestOutcome> {
+///
+/// `first_book` holds the rule versions a new store is created with (the default
+/// rules when `None`); a store that exists is scored with the versions it holds.
+pub async fn ingest(
+    req: &IngestRequest,
+    first_book: Option<&RuleBook>,
+    progress: &dyn Progress,
+) -> Result<IngestOutcome> {
     let started = Instant::now();
     std::fs::create_dir_all(&req.store).map_err(|e| Error::io(&req.store, e))?;
     let _lock = lock(&req.store, true)?;
@@ -643,7 +654,7 @@ pub async fn ingest(req: &IngestRequest, first_book: &RuleBook, progress: &dyn P
 
     let book = match &previous {
         Some(m) => rule_book(&req.store, m)?,
-        None => first_book.clone(),
+        None => first_book.cloned().unwrap_or_else(RuleBook::default_book),
     };
     let mut manifest = previous.clone().unwrap_or_default();
     manifest.generation = generation;

@@ -156,7 +156,7 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
         }
         let req =
             IngestRequest { batch: dir.clone(), store: store.clone(), from: (i == 0).then_some(first), day: Some(d) };
-        let outcome = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest");
+        let outcome = rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("ingest");
         assert_eq!(outcome.generation, i as u64 + 1);
         assert_eq!(outcome.horizon, d);
         duplicates += outcome.duplicates;
@@ -202,7 +202,7 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
     // Ingesting a batch again changes no score.
     let before = rows_text(&incremental::daily_batches(&store).expect("daily"));
     let again = IngestRequest { batch: dirs[10].clone(), store: store.clone(), from: None, day: Some(first.plus(10)) };
-    let outcome = rt.block_on(incremental::ingest(&again, &book, &NoProgress)).expect("re-ingest");
+    let outcome = rt.block_on(incremental::ingest(&again, Some(&book), &NoProgress)).expect("re-ingest");
     assert!(outcome.duplicates > 0);
     let accepted: u64 = outcome
         .summaries
@@ -234,7 +234,7 @@ fn batches_equal_a_full_recompute(late_share: f64, twice_share: f64) {
     std::fs::create_dir_all(&late_dir).expect("late batch dir");
     write_csv(&late_dir.join("reviews.csv"), &header, std::slice::from_ref(&review));
     let req = IngestRequest { batch: late_dir, store: store.clone(), from: None, day: Some(last) };
-    let outcome = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("late review");
+    let outcome = rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("late review");
     assert_eq!(outcome.days_rescored, 31, "the late review's day to the horizon");
     assert!(outcome.rows_written <= 31, "one store rescored: {} rows", outcome.rows_written);
     assert!(outcome.folded || outcome.correction_rows > 0, "the late sums are kept apart");
@@ -270,20 +270,20 @@ fn a_store_being_written_is_not_opened_by_another_process() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let first = Day::from_date(start);
     let req = IngestRequest { batch: data.clone(), store: store.clone(), from: Some(first), day: Some(first.plus(2)) };
-    rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("first batch");
+    rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("first batch");
     let before = incremental::content_lines(&store).expect("readable");
 
     // What a running batch holds (advisory locks are per open file, so this works
     // within one process as between two).
     let held = std::fs::File::open(store.join("lock")).expect("the store has a lock file");
     held.lock().expect("lock");
-    let again = rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect_err("locked");
+    let again = rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect_err("locked");
     assert!(again.to_string().contains("being written by another `dengta ingest`"), "{again}");
     let read = incremental::content_lines(&store).expect_err("locked");
     assert!(read.to_string().contains("being written by another"), "{read}");
     held.unlock().expect("unlock");
 
-    rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("after the lock is released");
+    rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("after the lock is released");
     assert_eq!(incremental::content_lines(&store).expect("readable"), before, "the same batch again changes nothing");
     assert!(incremental::stray_files(&store).expect("list").is_empty());
 }
@@ -301,7 +301,7 @@ fn a_store_with_ids_in_the_first_layout_keeps_rejecting_them() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let ingest = |batch: &str, store: &Path| {
         let req = IngestRequest { batch: fixture.join(batch), store: store.to_path_buf(), from: None, day: None };
-        rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest")
+        rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("ingest")
     };
     let manifest = |store: &Path| -> incremental::Manifest {
         serde_json::from_str(&std::fs::read_to_string(store.join("manifest.json")).expect("manifest")).expect("json")
@@ -348,7 +348,7 @@ fn a_store_of_per_day_partials_is_converted_by_any_batch() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let ingest = |batch: &Path, store: &Path| {
         let req = IngestRequest { batch: batch.to_path_buf(), store: store.to_path_buf(), from: None, day: None };
-        rt.block_on(incremental::ingest(&req, &book, &NoProgress)).expect("ingest")
+        rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("ingest")
     };
     let cumulative = |store: &Path| -> bool {
         let text = std::fs::read_to_string(store.join("manifest.json")).expect("manifest");

@@ -45,10 +45,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let book = load_rules(&args.rules)?;
+    // The default rules are parsed only if a new store needs them.
+    let book = if args.rules.is_empty() { None } else { Some(load_rules(&args.rules)?) };
     let req = IngestRequest { batch: args.batch.clone(), store: args.into.clone(), from: args.from, day: args.day };
     let bars = Bars::new();
-    let result = runtime()?.block_on(incremental::ingest(&req, &book, &bars));
+    let result = runtime()?.block_on(incremental::ingest(&req, book.as_ref(), &bars));
     bars.finish();
     let o = result?;
     println!(
