@@ -127,17 +127,24 @@ PY
     "$bin" ingest "$inc/m$m" --into "$inc/store" "${from[@]}" --day "$last" >&2
   done
 fi
+# A store's manifest records the boot of the system that committed it, and the
+# first batch after a reboot looks through every folder for leftovers of a power
+# cut (crates/engine/src/incremental.rs). A nightly batch follows one committed in
+# the same boot: an empty batch commits the store in this boot first (it changes
+# nothing else). The first batch after a reboot is timed on its own below.
+mkdir -p "$inc/empty"
+"$bin" ingest "$inc/empty" --into "$inc/store" >&2
 # Times `dengta ingest BATCH --into COPY ARGS...` three times, each on a fresh copy
-# of the store, prints the median's row and leaves its wall time in $median. Each
+# of the store ($TIME_FROM when set), prints the median's row and leaves its wall time in $median. Each
 # copy is written out (sync), left for 10 s, and the disk let settle
 # (scripts/settle-disk.py) before timing: right after a copy of the store the
 # batch's first fsync can wait up to 12 ms for the disk, which a store last written
 # by yesterday's batch does not.
 time_ingest() {
-  local label=$1 batch=$2 runs=() i w m
+  local label=$1 batch=$2 runs=() i w m src=${TIME_FROM:-$inc/store}
   shift 2
   for i in 1 2 3; do
-    rm -rf "$inc/run"; cp -r "$inc/store" "$inc/run"; sync; sleep 10
+    rm -rf "$inc/run"; cp -r "$src" "$inc/run"; sync; sleep 10
     python3 scripts/settle-disk.py "$inc"
     read -r w m <<<"$(measure "$bin" ingest "$batch" --into "$inc/run" "$@")"
     runs+=("$w $m")
@@ -146,6 +153,16 @@ time_ingest() {
   row "dengta ingest ($label; median of $(printf '%s s, ' "${runs[@]%% *}" | sed 's/, $//'))" CSV "$w" "$m"
 }
 time_ingest "one day, Dec 31" "$inc/last" --day 2025-12-31; d_inc=$median
+# The same batch as the first after a reboot: the store committed in another boot.
+rm -rf "$inc/rebooted"; cp -r "$inc/store" "$inc/rebooted"
+python3 - "$inc/rebooted/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["boot_id"] = "a boot before this one"
+json.dump(m, open(sys.argv[1], "w"), indent=2)
+PY
+TIME_FROM="$inc/rebooted" time_ingest "one day, Dec 31, the first batch after a reboot" "$inc/last" --day 2025-12-31
+rm -rf "$inc/rebooted"
 # A late batch: one order paid on Feb 15 and its review of Feb 20, for the first
 # store, into the store holding Jan 1 to Dec 30 (its 90-day window: 95 days
 # rescored for that store; the sums kept apart as corrections).

@@ -27,18 +27,30 @@
 //! names (leftovers of a killed run) are deleted when the store is next opened. So
 //! that opening does not list every folder of the store (three per day: over a
 //! thousand after a year), a batch first records the folders it will write into in
-//! `pending.json` (synced, with its folder, before any other file is written) and
-//! removes it once the superseded files are gone; `open` cleans only the folders a
-//! `pending.json` names, and everything when one cannot be read (a half-written one
-//! does not parse).
+//! `pending.json`, before any other file is written, and removes it once the
+//! superseded files are gone; `open` cleans only the folders a `pending.json`
+//! names, and everything when one cannot be read (a half-written one does not
+//! parse).
+//!
+//! A killed process loses none of its writes (the operating system holds them),
+//! so `pending.json` is there for the next run. Only a power cut or a system crash
+//! loses writes, and not in the order they were made: the record could be lost and
+//! a file written after it kept, unnamed by anything. That cannot go unnoticed: a
+//! manifest records the boot of the system that committed it (`boot_id`), and
+//! `open` looks through every folder when the system has booted since (or the
+//! manifest names no boot). Where the system names no boots, `pending.json` is
+//! synced, with its folder, before any other file is written instead.
 //!
 //! Durability costs one wait for the disk per fsync done in turn, so a batch does
 //! few in turn: its new files are written in place (no manifest names them yet, so
-//! a half-written one is a leftover like any other) and not synced one by one; just
-//! before the commit, every one of them, the folders holding them and the new
-//! manifest (still under a temporary name) are synced side by side; then the
-//! manifest is renamed into place and the store folder synced. Three waits in turn
-//! — `pending.json`, the batch's files, the rename — whatever the number of files.
+//! a half-written one is a leftover like any other) and not synced one by one. The
+//! partials, ids and store-list files are synced, with their folders, on a thread
+//! of their own while the batch scores the days; just before the commit, the daily
+//! and reject files, their folders and the new manifest (still under a temporary
+//! name) are synced side by side, and once the first thread is done too, the
+//! manifest is renamed into place and the store folder synced. Two waits in turn —
+//! the files, the rename — whatever the number of files (three where
+//! `pending.json` is synced).
 //!
 //! One batch at a time: a batch holds an exclusive lock on `STORE/lock` from before
 //! it opens the store until it returns, and readers (export, content) a shared one,
@@ -180,6 +192,11 @@ pub struct Manifest {
     pub daily: BTreeMap<String, String>,
     /// Reject files of the batches, oldest first.
     pub rejects: Vec<String>,
+    /// The boot of the operating system that committed this generation, where it
+    /// names one (Linux's `/proc/sys/kernel/random/boot_id`): see the module's notes
+    /// on crash safety. Absent in stores written before session 15.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
 }
 
 /// What to ingest.
@@ -265,10 +282,30 @@ pub fn open(store: &Path) -> Result<Option<Manifest>> {
             }
             std::fs::remove_file(&pending).map_err(|e| Error::io(&pending, e))?;
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => collect_garbage(store, manifest.as_ref(), [], false)?,
+        // No batch was writing, unless the machine stopped since the last commit and
+        // took an unsynced `pending.json` with it (see `begin_writes`).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let rebooted =
+                boot_id().is_some_and(|now| manifest.as_ref().and_then(|m| m.boot_id.as_deref()) != Some(now));
+            if rebooted {
+                collect_garbage(store, manifest.as_ref(), STORE_FOLDERS, true)?;
+            } else {
+                collect_garbage(store, manifest.as_ref(), [], false)?;
+            }
+        }
         Err(e) => return Err(Error::io(&pending, e)),
     }
     Ok(manifest)
+}
+
+/// This boot of the operating system, where it names one (Linux), read once.
+fn boot_id() -> Option<&'static str> {
+    static BOOT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BOOT.get_or_init(|| {
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        Some(id.trim().to_string()).filter(|id| !id.is_empty())
+    })
+    .as_deref()
 }
 
 /// Where a batch of generation `g` writes the daily rows of `day`.
@@ -341,14 +378,18 @@ fn unnamed<'d>(
 /// The store's folders (each holding files or date folders).
 const STORE_FOLDERS: [&str; 7] = ["meta", "rules", "partials", "corrections", "ids", "daily", "rejects"];
 
-/// Records the folders a batch is about to write into, durably, before it writes
-/// anything. Written in place: a half-written record does not parse, and [`open`]
-/// then looks through every folder.
+/// Records the folders a batch is about to write into, before it writes anything.
+/// Written in place: a half-written record does not parse, and [`open`] then looks
+/// through every folder. Synced only where the system names its boots: elsewhere an
+/// orphan file on the disk after a power cut must imply a record on the disk too.
 fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
     let path = store.join(PENDING);
     output::write_unsynced(&path, |w| {
         serde_json::to_writer(&mut *w, dirs).map_err(|e| Error::Internal(e.to_string()))
     })?;
+    if boot_id().is_some() {
+        return Ok(());
+    }
     // The file and its name, synced together.
     output::sync_all(&[path], &[store.to_path_buf()])
 }
@@ -847,6 +888,10 @@ pub async fn ingest(
     }
     manifest.from = from.to_string();
     manifest.horizon = horizon.to_string();
+    manifest.boot_id = boot_id().map(str::to_string);
+    // The disk syncs these while the days are scored; the commit waits for it.
+    let folders = folders_of(&req.store, &written);
+    let early = output::BackgroundSync::start(std::mem::take(&mut written), folders)?;
 
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "Wrote the new partials and ids.");
     let mut rows_written = 0;
@@ -926,7 +971,7 @@ pub async fn ingest(
         written.push(path);
         manifest.rejects.push(rel);
     }
-    commit(&req.store, &manifest, written)?;
+    commit(&req.store, &manifest, written, early)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "Committed.");
     // What this batch replaced; leftovers of a killed run go at the next `open`.
     if let Some(before) = &previous {
@@ -1488,10 +1533,26 @@ fn read_meta(store: &Path, m: &Manifest) -> Result<(Vec<Store>, Vec<Exemption>)>
     Ok((ds.stores, ds.exemptions))
 }
 
-/// Commits a batch: syncs the files it `written` (not yet synced), the folders
-/// holding them and the new manifest, all at once, then renames the manifest into
-/// place and syncs the store folder, which makes the rename durable.
-fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>) -> Result<()> {
+/// The folders to sync with `files`: each file's folder (its name) and that
+/// folder's own (a new date folder's name), up to the store folder (a new store's
+/// folders).
+fn folders_of(store: &Path, files: &[PathBuf]) -> Vec<PathBuf> {
+    let mut folders: BTreeSet<PathBuf> = BTreeSet::from([store.to_path_buf()]);
+    for file in files {
+        let mut dir = file.parent();
+        while let Some(d) = dir.filter(|d| d.starts_with(store) && *d != store) {
+            folders.insert(d.to_path_buf());
+            dir = d.parent();
+        }
+    }
+    folders.into_iter().collect()
+}
+
+/// Commits a batch: syncs the files it `written` since `early` started syncing the
+/// others, the folders holding them and the new manifest, all at once; once
+/// `early` is done too, renames the manifest into place and syncs the store
+/// folder, which makes the rename durable.
+fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>, early: output::BackgroundSync) -> Result<()> {
     let path = store.join(MANIFEST);
     let tmp = output::tmp_path(&path);
     output::write_unsynced(&tmp, |w| {
@@ -1499,17 +1560,9 @@ fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>) -> Result<()> {
         w.write_all(b"\n").map_err(|e| Error::io(&path, e))
     })?;
     written.push(tmp.clone());
-    // A file's folder (its name) and that folder's own (a new date folder's name),
-    // up to the store folder (a new store's folders).
-    let mut folders: BTreeSet<PathBuf> = BTreeSet::from([store.to_path_buf()]);
-    for file in &written {
-        let mut dir = file.parent();
-        while let Some(d) = dir.filter(|d| d.starts_with(store) && *d != store) {
-            folders.insert(d.to_path_buf());
-            dir = d.parent();
-        }
-    }
-    output::sync_all(&written, &folders.into_iter().collect::<Vec<_>>())?;
+    let synced = output::sync_all(&written, &folders_of(store, &written));
+    early.wait()?;
+    synced?;
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is synced.
     output::sync_folder(store);

@@ -66,6 +66,27 @@ pub fn sync_all(files: &[PathBuf], folders: &[PathBuf]) -> Result<()> {
     crate::on_threads(SYNC_THREADS, &entries, sync, "a thread syncing files").map(|_| ())
 }
 
+/// [`sync_all`] on a thread of its own, started at once and waited for with
+/// [`BackgroundSync::wait`]: the disk writes a batch's first files while the batch
+/// goes on computing the rest.
+pub struct BackgroundSync(std::thread::JoinHandle<Result<()>>);
+
+impl BackgroundSync {
+    /// Starts syncing `files` and `folders` (see [`sync_all`]).
+    pub fn start(files: Vec<PathBuf>, folders: Vec<PathBuf>) -> Result<BackgroundSync> {
+        std::thread::Builder::new()
+            .name("dengta-sync".into())
+            .spawn(move || sync_all(&files, &folders))
+            .map(BackgroundSync)
+            .map_err(|e| Error::Internal(format!("cannot start a thread syncing files: {e}")))
+    }
+
+    /// Waits until every file and folder is synced; the first error, if any.
+    pub fn wait(self) -> Result<()> {
+        self.0.join().unwrap_or_else(|_| Err(Error::Internal("a thread syncing files panicked".into())))
+    }
+}
+
 /// Makes the entries of the folder `dir` (new names, renames) durable; best effort:
 /// not every file system lets a folder be synced.
 pub fn sync_folder(dir: &Path) {

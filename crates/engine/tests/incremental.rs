@@ -369,6 +369,56 @@ fn a_store_of_per_day_partials_is_converted_by_any_batch() {
     assert!(incremental::stray_files(&old).expect("list").is_empty(), "the per-day files are gone");
 }
 
+/// A power cut can keep a batch's new file and lose its `pending.json` (not
+/// synced where the system names its boots). The manifest records the boot that
+/// committed it, and the first opening after another boot looks through every
+/// folder; within the same boot, the record cannot have been lost, and opening
+/// looks nowhere.
+#[test]
+fn a_file_left_by_a_power_cut_goes_at_the_first_opening_after_a_reboot() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/legacy-ids");
+    let work = tempfile::tempdir().expect("temp");
+    let store = work.path().join("store");
+    let book = RuleBook::default_book();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let req = IngestRequest { batch: fixture.join("first"), store: store.clone(), from: None, day: None };
+    rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("ingest");
+    let this_boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).ok();
+    let path = store.join("manifest.json");
+    let mut m: incremental::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("manifest")).expect("json");
+    assert_eq!(m.boot_id, this_boot, "the commit records this boot");
+    let Some(this_boot) = this_boot else {
+        return; // No boots named here: `pending.json` is synced instead.
+    };
+
+    // What a killed batch leaves without its record: `open` in the same boot does
+    // not look for it (a killed process's record is never lost)...
+    let orphan = store.join("partials/date=2030-01-01/g99.parquet");
+    std::fs::create_dir_all(orphan.parent().expect("folder")).expect("mkdir");
+    std::fs::write(&orphan, b"half a file").expect("write");
+    incremental::open(&store).expect("open");
+    assert!(orphan.is_file(), "same boot: nothing to look for");
+    // ...but after another boot (or from a manifest that names none) it does.
+    for boot in [Some("another-boot".to_string()), None] {
+        std::fs::write(&orphan, b"half a file").expect("write");
+        m.boot_id = boot;
+        std::fs::write(&path, serde_json::to_string(&m).expect("json")).expect("write manifest");
+        let opened = incremental::open(&store).expect("open").expect("a store");
+        assert_eq!(opened.generation, m.generation);
+        assert!(!orphan.exists(), "after a reboot the leftover goes ({:?})", m.boot_id);
+        assert!(incremental::stray_files(&store).expect("list").is_empty());
+    }
+    // The next batch records this boot again.
+    let empty = work.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let req = IngestRequest { batch: empty, ..req };
+    rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect("ingest");
+    let m: incremental::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("manifest")).expect("json");
+    assert_eq!(m.boot_id.as_deref(), Some(this_boot.as_str()));
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {
