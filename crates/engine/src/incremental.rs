@@ -280,7 +280,7 @@ pub fn open(store: &Path) -> Result<Option<Manifest>> {
                 Ok(dirs) => collect_garbage(store, manifest.as_ref(), dirs.iter().map(String::as_str), false)?,
                 Err(_) => collect_garbage(store, manifest.as_ref(), STORE_FOLDERS, true)?,
             }
-            std::fs::remove_file(&pending).map_err(|e| Error::io(&pending, e))?;
+            remove_if_there(&pending)?;
         }
         // No batch was writing, unless the machine stopped since the last commit and
         // took an unsynced `pending.json` with it (see `begin_writes`).
@@ -306,6 +306,15 @@ fn boot_id() -> Option<&'static str> {
         Some(id.trim().to_string()).filter(|id| !id.is_empty())
     })
     .as_deref()
+}
+
+/// Deletes a file; one already gone is no error (two readers of a store, each
+/// holding its shared lock, may clean the same leftovers).
+fn remove_if_there(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
 }
 
 /// Where a batch of generation `g` writes the daily rows of `day`.
@@ -424,7 +433,7 @@ fn collect_garbage<'d>(
     if !dirs.is_empty() {
         let keep = manifest.map(referenced).unwrap_or_default();
         for path in unnamed(store, &keep, dirs, recursive)? {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            remove_if_there(&path)?;
         }
     }
     // Temporary files of a killed commit or journal write (any process id).
@@ -433,8 +442,7 @@ fn collect_garbage<'d>(
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if [MANIFEST, PENDING].iter().any(|f| name.starts_with(&format!("{f}.tmp-"))) {
-            let path = entry.path();
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            remove_if_there(&entry.path())?;
         }
     }
     Ok(())
@@ -977,11 +985,7 @@ pub async fn ingest(
     if let Some(before) = &previous {
         let now = referenced(&manifest);
         for rel in referenced(before).difference(&now) {
-            let path = req.store.join(rel);
-            match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&path, e)),
-                _ => {}
-            }
+            remove_if_there(&req.store.join(rel))?;
         }
     }
     // Nothing left to clean: the next open need not look (if this is lost in a
