@@ -127,13 +127,10 @@ PY
     "$bin" ingest "$inc/m$m" --into "$inc/store" "${from[@]}" --day "$last" >&2
   done
 fi
-# A store's manifest records the boot of the system that committed it, and the
-# first batch after a reboot looks through every folder for leftovers of a power
-# cut (crates/engine/src/incremental.rs). A nightly batch follows one committed in
-# the same boot: an empty batch commits the store in this boot first (it changes
-# nothing else). The first batch after a reboot is timed on its own below.
-mkdir -p "$inc/empty"
-"$bin" ingest "$inc/empty" --into "$inc/store" >&2
+# A nightly batch follows one committed in the same boot of the system: the store
+# is brought there first when it was committed in another (the first batch after a
+# reboot looks through every folder; it is timed on its own below).
+python3 scripts/commit-in-this-boot.py "$bin" "$inc/store"
 # Times `dengta ingest BATCH --into COPY ARGS...` three times, each on a fresh copy
 # of the store ($TIME_FROM when set), prints the median's row and leaves its wall time in $median. Each
 # copy is written out (sync), left for 10 s, and the disk let settle

@@ -9,14 +9,13 @@ copies that store (`cp -a`), syncs, waits `--wait` seconds, then ingests the
 Dec 31 batch into the copy with `DENGTA_LOG=info` and takes the stage times from
 the log's `seconds=` fields (time since the ingest started); first, when the store
 was last committed in another boot of the system, an empty batch commits it in
-this one (the nightly steady state; see scripts/bench-duckdb.sh). `outside` is the wall
+this one (scripts/commit-in-this-boot.py, as in the bench). `outside` is the wall
 time minus the last of them: process start, printing, shutdown. With several
 `--binary`, runs alternate between them (same machine, same minutes). Prints one
 row per run, in ms, and the median of each column per binary.
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -62,20 +61,11 @@ def main():
     base = os.path.join(os.environ.get("BENCH_DIR", "/tmp/dengta-bench"), f"inc-{a.orders}")
     if not os.path.exists(os.path.join(base, "store", "manifest.json")):
         raise SystemExit(f"no store at {base}/store: run scripts/bench-duckdb.sh {a.orders} first")
-    # A nightly batch follows one committed in the same boot (the first batch after
-    # a reboot looks through every folder): as the bench does, an empty batch
-    # commits the store in this boot when its manifest names another.
-    with open(os.path.join(base, "store", "manifest.json")) as f:
-        committed_in = json.load(f).get("boot_id")
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            boot = f.read().strip()
-    except OSError:
-        boot = None
-    if boot is not None and committed_in != boot:
-        empty = os.path.join(base, "empty")
-        os.makedirs(empty, exist_ok=True)
-        subprocess.run([binaries[0], "ingest", empty, "--into", os.path.join(base, "store")], check=True)
+    # A nightly batch follows one committed in the same boot (as in the bench).
+    here = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run(
+        ["python3", os.path.join(here, "commit-in-this-boot.py"), binaries[0], os.path.join(base, "store")], check=True
+    )
     header = ["wall"] + STAGES + ["outside"]
     rows = {b: [] for b in binaries}
     with tempfile.TemporaryDirectory(dir=os.path.dirname(base)) as tmp:
