@@ -237,3 +237,19 @@ fn serve_scores_first_then_answers_with_tokens() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The executable is linked position-dependent on Linux (build.rs): the loader
+/// then has no addresses to patch at each start (docs/DECISIONS.md).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_executable_is_position_dependent_on_linux() {
+    use std::io::Read;
+    let mut head = [0u8; 18];
+    std::fs::File::open(env!("CARGO_BIN_EXE_dengta"))
+        .and_then(|mut f| f.read_exact(&mut head))
+        .expect("the binary's ELF header reads");
+    assert_eq!(&head[..4], b"\x7fELF");
+    let kind = u16::from_le_bytes([head[16], head[17]]);
+    let expected = if option_env!("DENGTA_PIE") == Some("1") { 3 } else { 2 };
+    assert_eq!(kind, expected, "ELF type (2 = EXEC, position-dependent; 3 = DYN, position-independent)");
+}
