@@ -341,7 +341,7 @@ pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
     let manifest = read_manifest(store)?
         .ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     let mut keep = referenced(&manifest);
-    keep.extend([PathBuf::from(MANIFEST), PathBuf::from(LOCK)]);
+    keep.extend([MANIFEST, LOCK]);
     // The whole store, its top folder ("") included.
     let mut stray: Vec<PathBuf> = unnamed(store, &keep, [""], true)?
         .into_iter()
@@ -355,7 +355,7 @@ pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
 /// `recursive`) that are not in `keep` (paths relative to the store).
 fn unnamed<'d>(
     store: &Path,
-    keep: &FastSet<PathBuf>,
+    keep: &FastSet<&str>,
     dirs: impl IntoIterator<Item = &'d str>,
     recursive: bool,
 ) -> Result<Vec<PathBuf>> {
@@ -375,7 +375,7 @@ fn unnamed<'d>(
                     if recursive {
                         stack.push(path);
                     }
-                } else if path.strip_prefix(store).is_ok_and(|rel| !keep.contains(rel)) {
+                } else if path.strip_prefix(store).is_ok_and(|rel| !rel.to_str().is_some_and(|r| keep.contains(r))) {
                     found.push(path);
                 }
             }
@@ -403,19 +403,18 @@ fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
     output::sync_all(&[path], &[store.to_path_buf()])
 }
 
-/// Every file a manifest names, relative to the store.
-fn referenced(m: &Manifest) -> FastSet<PathBuf> {
-    let mut set: FastSet<PathBuf> = FastSet::default();
-    set.insert(PathBuf::from(&m.stores));
-    set.insert(PathBuf::from(&m.exemptions));
-    set.extend(m.rules.iter().map(PathBuf::from));
-    set.extend(m.partials.values().map(PathBuf::from));
-    set.extend(m.daily.values().map(PathBuf::from));
-    set.extend(m.rejects.iter().map(PathBuf::from));
-    set.extend(m.corrections.iter().map(PathBuf::from));
-    set.extend(m.id_days.values().map(PathBuf::from));
+/// Every file a manifest names, relative to the store (as the manifest writes it).
+fn referenced(m: &Manifest) -> FastSet<&str> {
+    let mut set: FastSet<&str> = FastSet::default();
+    set.extend([m.stores.as_str(), m.exemptions.as_str()]);
+    set.extend(m.rules.iter().map(String::as_str));
+    set.extend(m.partials.values().map(String::as_str));
+    set.extend(m.daily.values().map(String::as_str));
+    set.extend(m.rejects.iter().map(String::as_str));
+    set.extend(m.corrections.iter().map(String::as_str));
+    set.extend(m.id_days.values().map(String::as_str));
     for days in m.ids.values() {
-        set.extend(days.values().map(PathBuf::from));
+        set.extend(days.values().map(String::as_str));
     }
     set
 }

@@ -34,7 +34,9 @@ impl Day {
         if !digits_ok {
             return None;
         }
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().map(Day::from_date)
+        let num = |range: std::ops::Range<usize>| bytes[range].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+        let year = i32::try_from(num(0..4)).ok()?;
+        NaiveDate::from_ymd_opt(year, num(5..7), num(8..10)).map(Day::from_date)
     }
 
     /// The day `n` days later (or earlier, for negative `n`).
@@ -58,7 +60,9 @@ const EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.date().format("%Y-%m-%d"))
+        // chrono's own `YYYY-MM-DD`, without parsing a format string each time (a
+        // nightly batch writes some thousands of dates as map keys and file names).
+        write!(f, "{}", self.date())
     }
 }
 
@@ -172,6 +176,18 @@ mod tests {
         assert!(Day::parse("2024-13-01").is_none());
         assert!(Day::parse("2024-1-01").is_none());
         assert!(Day::parse("2024/01/01").is_none());
+    }
+
+    #[test]
+    fn day_text_is_iso_and_round_trips() {
+        let first = Day::parse("0001-01-01").expect("day");
+        let last = Day::parse("9999-12-31").expect("day");
+        let step = (last.0 - first.0) / 5000;
+        for day in (0..=5000).map(|i| first.plus(i * step)).chain([last, Day(0), Day(-1)]) {
+            let text = day.to_string();
+            assert_eq!(text, day.date().format("%Y-%m-%d").to_string());
+            assert_eq!(Day::parse(&text), Some(day), "{text}");
+        }
     }
 
     #[test]
