@@ -758,14 +758,14 @@ pub async fn ingest(
         v
     };
     let mut touched: BTreeMap<Day, HashMap<PartialKey, MeasureSums>> = BTreeMap::new();
+    let store_ids: Vec<Arc<str>> = ds.stores.iter().map(|s| Arc::from(s.id.as_str())).collect();
     for profile in &profiles {
         let p = aggregate::aggregate(&ds, profile).await?;
-        let key = profile.key();
-        for (i, store) in ds.stores.iter().enumerate() {
+        let key: Arc<str> = profile.key().into();
+        for (i, id) in store_ids.iter().enumerate() {
             for m in Measure::ALL {
                 for (day, sums) in p.days(i, m) {
-                    let slot =
-                        touched.entry(day).or_default().entry((key.clone(), m.code(), store.id.clone())).or_default();
+                    let slot = touched.entry(day).or_default().entry((key.clone(), m.code(), id.clone())).or_default();
                     slot.sum += sums.sum;
                     slot.count += sums.count;
                 }
@@ -834,7 +834,7 @@ pub async fn ingest(
         for (t, rows) in &deltas {
             let last = t.plus(max_window as i32 - 1).min(horizon);
             for day in (*t).max(from).through(last).filter(|d| !rescore.contains(d)) {
-                rescore_some.entry(day).or_default().extend(rows.iter().map(|((_, _, id), _)| id.as_str()));
+                rescore_some.entry(day).or_default().extend(rows.iter().map(|((_, _, id), _)| &**id));
             }
         }
         // A day without a stored file (none can be, short of a store edited by hand)
@@ -1102,8 +1102,10 @@ fn partials_schema(text: DataType) -> Arc<Schema> {
 /// Partials files read (and written) per core at a time: memory holds that many.
 const FILES_PER_CORE: usize = 16;
 
-/// A row of a partials file: `(profile, measure code, store id)`.
-type PartialKey = (String, u8, String);
+/// A row of a partials file: `(profile, measure code, store id)`. The texts are
+/// shared: a file's keys repeat a few hundred store ids and one profile, and rows
+/// are cloned at every merge ([`add_rows`]).
+type PartialKey = (Arc<str>, u8, Arc<str>);
 
 /// A partials file's rows, sorted by key, each key once.
 type Rows = Vec<(PartialKey, MeasureSums)>;
@@ -1115,9 +1117,9 @@ fn partials_file(day: Day, g: &str) -> PathBuf {
 
 fn partials_file_batch(rows: &[(PartialKey, MeasureSums)]) -> Result<RecordBatch> {
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|(k, _)| k.0.as_str()))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(k, _)| &*k.0))),
         Arc::new(UInt8Array::from_iter_values(rows.iter().map(|(k, _)| k.1))),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|(k, _)| k.2.as_str()))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|(k, _)| &*k.2))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, v)| v.sum))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|(_, v)| v.count))),
     ];
@@ -1140,24 +1142,33 @@ fn write_files(files: &[(PathBuf, RecordBatch)], progress: &dyn Progress) -> Res
 /// added, should a file not be).
 fn read_rows(path: &Path) -> Result<Rows> {
     let mut out = Rows::new();
-    for b in read_parquet(path)? {
+    for b in read_parquet_as(path, Some(&partials_schema(text_keys())))? {
         out.extend(batch_rows(&b, 0));
     }
     Ok(sorted(out))
 }
 
+/// The text columns of partials and corrections as read: dictionaries, each text
+/// made into a shared key once per batch.
+fn text_keys() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
 /// The `(profile, measure, store_id, sum, count)` rows of a batch whose columns
-/// start at `first` (a partials file's at 0, a corrections file's at 1).
+/// start at `first` (a partials file's at 0, a corrections file's at 1), its text
+/// columns read as [`text_keys`].
 fn batch_rows(b: &RecordBatch, first: usize) -> impl Iterator<Item = (PartialKey, MeasureSums)> + '_ {
-    let (p, m, s) = (
-        b.column(first).as_string::<i32>(),
-        b.column(first + 1).as_primitive::<UInt8Type>(),
-        b.column(first + 2).as_string::<i32>(),
-    );
+    let shared = |column: usize| {
+        let d = b.column(column).as_dictionary::<Int32Type>();
+        let texts: Vec<Arc<str>> = d.values().as_string::<i32>().iter().map(|t| Arc::from(t.unwrap_or(""))).collect();
+        (d.keys(), texts)
+    };
+    let ((p, profiles), m, (s, stores)) =
+        (shared(first), b.column(first + 1).as_primitive::<UInt8Type>(), shared(first + 2));
     let (sum, count) =
         (b.column(first + 3).as_primitive::<Int64Type>(), b.column(first + 4).as_primitive::<Int64Type>());
     (0..b.num_rows()).map(move |i| {
-        let key = (p.value(i).to_string(), m.value(i), s.value(i).to_string());
+        let key = (profiles[p.value(i) as usize].clone(), m.value(i), stores[s.value(i) as usize].clone());
         (key, MeasureSums { sum: sum.value(i), count: count.value(i) })
     })
 }
@@ -1279,7 +1290,7 @@ fn corrections_batch(dated: &BTreeMap<Day, Rows>) -> Result<RecordBatch> {
 /// The corrections file's rows, per day, each day's sorted by key.
 fn read_corrections(path: &Path) -> Result<BTreeMap<Day, Rows>> {
     let mut out: BTreeMap<Day, Rows> = BTreeMap::new();
-    for b in read_parquet_as(path, Some(&corrections_schema(DataType::Utf8)))? {
+    for b in read_parquet_as(path, Some(&corrections_schema(text_keys())))? {
         let dates = b.column(0).as_primitive::<Date32Type>();
         for (date, row) in dates.values().iter().zip(batch_rows(&b, 1)) {
             out.entry(Day(*date)).or_default().push(row);
@@ -1385,7 +1396,7 @@ fn load_partials(
     let by_key: FastMap<String, usize> = profiles.iter().enumerate().map(|(i, p)| (p.key(), i)).collect();
     // Straight from the Arrow columns, the text columns read as dictionaries: a file
     // of a large marketplace is a million rows, and their keys repeat.
-    let schema = partials_schema(DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)));
+    let schema = partials_schema(text_keys());
     // Files are decoded on every core, [`FILES_PER_CORE`] per core at a time,
     // then added in date order (each series then arrives sorted), every core adding
     // to its own range of stores and keeping, for them, each key's last total.
@@ -1464,7 +1475,7 @@ fn load_partials(
     for (day, rows) in corrections {
         for ((profile, code, store_id), sums) in rows {
             let (Some(p), Some(i), Some(measure)) =
-                (by_key.get(profile), index.get(store_id.as_str()), Measure::from_code(*code))
+                (by_key.get(&**profile), index.get(&**store_id), Measure::from_code(*code))
             else {
                 continue;
             };
