@@ -49,7 +49,11 @@ pub fn run(args: Args) -> Result<()> {
     let book = if args.rules.is_empty() { None } else { Some(load_rules(&args.rules)?) };
     let req = IngestRequest { batch: args.batch.clone(), store: args.into.clone(), from: args.from, day: args.day };
     let bars = Bars::new();
-    let result = runtime()?.block_on(incremental::ingest(&req, book.as_ref(), &bars));
+    let runtime = runtime()?;
+    let result = runtime.block_on(incremental::ingest(&req, book.as_ref(), &bars));
+    // Nothing runs on the workers any more (the batch is committed or failed): the
+    // process's exit ends them, rather than waiting here for each to stop.
+    runtime.shutdown_background();
     bars.finish();
     let o = result?;
     println!(
