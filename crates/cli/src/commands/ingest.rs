@@ -51,8 +51,9 @@ pub fn run(args: Args) -> Result<()> {
     let bars = Bars::new();
     let runtime = runtime()?;
     let result = runtime.block_on(incremental::ingest(&req, book.as_ref(), &bars));
-    // Nothing runs on the workers any more (the batch is committed or failed): the
-    // process's exit ends them, rather than waiting here for each to stop.
+    // The batch is committed or has failed: nothing left on the workers is needed
+    // (a run stopped at any point leaves the store whole), so the process's exit
+    // ends them rather than waiting here for each to stop.
     runtime.shutdown_background();
     bars.finish();
     let o = result?;
