@@ -541,12 +541,12 @@ fn drop_ingested(
         }
         // Ids of the first layout, per (table, UTC day), read when first needed.
         let mut first_layout: HashMap<(Table, Day), HashSet<String>> = HashMap::new();
-        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        let ids_read = ids_schema(text_keys());
         by_day.sort_by_key(|(day, ..)| *day);
         for rows in by_day.chunk_by(|a, b| a.0 == b.0) {
             let key = rows[0].0.to_string();
             let stored = match manifest.id_days.get(&key) {
-                Some(f) => read_parquet_as(&store.join(f), Some(&ids_schema(dictionary.clone())))?,
+                Some(f) => read_parquet_as(&store.join(f), Some(&ids_read))?,
                 None => Vec::new(),
             };
             // The ids are borrowed from the stored file's and the batch's columns (no
@@ -1148,8 +1148,8 @@ fn read_rows(path: &Path) -> Result<Rows> {
     Ok(sorted(out))
 }
 
-/// The text columns of partials and corrections as read: dictionaries, each text
-/// made into a shared key once per batch.
+/// Text columns of the store's files as read where their values repeat (partials,
+/// corrections, the table names of ids files): dictionaries.
 fn text_keys() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
