@@ -165,7 +165,8 @@ pub fn score_range(
 /// Store-days scored together (on every core) before their rows are handed on: 64
 /// stores of a year, or every store of a marketplace of some 23 000 for one day (a
 /// block's threads are spawned anew, which for a day's 64 stores cost more than
-/// scoring them).
+/// scoring them). A range of one block is scored without the thread that hands
+/// blocks over.
 const STORE_DAYS_PER_BLOCK: usize = 64 * 366;
 
 /// Scores every operating store-day in `from..=to` and hands the rows to `sink` a
@@ -190,54 +191,49 @@ pub fn score_range_each(
 
     let threads = crate::cores();
     let score_block = |block: &[usize]| -> Result<Vec<ScoreRow>> {
-        let chunk = block.len().div_ceil(threads).max(1);
-        let results: Vec<Result<Vec<ScoreRow>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = block
-                .chunks(chunk)
-                .map(|stores| {
-                    scope.spawn(move || {
-                        let mut rows = Vec::new();
-                        for &i in stores {
-                            let store = &ds.stores[i];
-                            for day in from.through(to).filter(|d| store.operating_on(*d)) {
-                                let score = score_store_day(ds, book, partials, i, day)?;
-                                rows.push(ScoreRow::from_score(store, day, score));
-                            }
-                            progress.advance(1);
-                        }
-                        Ok(rows)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| crate::joined(h, "a scoring thread")).collect()
-        });
-        let mut rows = Vec::new();
-        for r in results {
-            rows.extend(r?);
-        }
-        Ok(rows)
-    };
-    // The next block is scored while the sink takes the previous one (one block in
-    // flight, so memory stays at two blocks).
-    std::thread::scope(|scope| -> Result<()> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<ScoreRow>>>(1);
-        let order = &order;
-        let score_block = &score_block;
-        scope.spawn(move || {
-            let days = usize::try_from(to.0 - from.0 + 1).unwrap_or(1).max(1);
-            for block in order.chunks((STORE_DAYS_PER_BLOCK / days).max(1)) {
-                let rows = score_block(block);
-                let failed = rows.is_err();
-                if send.send(rows).is_err() || failed {
-                    break;
+        let chunks: Vec<&[usize]> = block.chunks(block.len().div_ceil(threads).max(1)).collect();
+        let score_chunk = |stores: &&[usize]| -> Result<Vec<ScoreRow>> {
+            let mut rows = Vec::new();
+            for &i in *stores {
+                let store = &ds.stores[i];
+                for day in from.through(to).filter(|d| store.operating_on(*d)) {
+                    let score = score_store_day(ds, book, partials, i, day)?;
+                    rows.push(ScoreRow::from_score(store, day, score));
                 }
+                progress.advance(1);
             }
-        });
-        for rows in receive {
-            sink(rows?)?;
-        }
-        Ok(())
-    })?;
+            Ok(rows)
+        };
+        Ok(crate::on_threads(threads, &chunks, score_chunk, "a scoring thread")?.concat())
+    };
+    let days = usize::try_from(to.0 - from.0 + 1).unwrap_or(1).max(1);
+    let block_stores = (STORE_DAYS_PER_BLOCK / days).max(1);
+    if order.len() <= block_stores {
+        // One block (a day's batch): scored on this thread and its helpers, with no
+        // thread in between to hand it over.
+        sink(score_block(&order)?)?;
+    } else {
+        // The next block is scored while the sink takes the previous one (one block
+        // in flight, so memory stays at two blocks).
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<ScoreRow>>>(1);
+            let order = &order;
+            let score_block = &score_block;
+            scope.spawn(move || {
+                for block in order.chunks(block_stores) {
+                    let rows = score_block(block);
+                    let failed = rows.is_err();
+                    if send.send(rows).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            for rows in receive {
+                sink(rows?)?;
+            }
+            Ok(())
+        })?;
+    }
 
     let unknown: BTreeSet<&str> = ds
         .stores

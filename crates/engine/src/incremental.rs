@@ -680,6 +680,8 @@ pub async fn ingest(
     progress: &dyn Progress,
 ) -> Result<IngestOutcome> {
     let started = Instant::now();
+    // A batch that is not there does not create its store.
+    reader::check_dataset_dir(&req.batch)?;
     std::fs::create_dir_all(&req.store).map_err(|e| Error::io(&req.store, e))?;
     let _lock = lock(&req.store, true)?;
     let previous = open(&req.store)?;
@@ -1402,7 +1404,9 @@ fn load_partials(
     // to its own range of stores and keeping, for them, each key's last total.
     let threads = crate::cores();
     let per_thread = stores.len().div_ceil(threads).max(1);
-    let mut totals: Vec<Vec<Vec<[MeasureSums; Measure::ALL.len()]>>> =
+    /// Per profile, per store: the last total of each measure.
+    type Totals = Vec<Vec<[MeasureSums; Measure::ALL.len()]>>;
+    let mut totals: Vec<Totals> =
         (0..threads).map(|_| profiles.iter().map(|_| vec![Default::default(); stores.len()]).collect()).collect();
     for group in files.chunks(FILES_PER_CORE * threads) {
         let read_file = |(_, path): &(Day, PathBuf)| read_parquet_as(path, Some(&schema));
@@ -1428,46 +1432,45 @@ fn load_partials(
             }
         }
         let batches = &batches;
+        let add = |(mut ranges, totals): (Vec<crate::partials::StoreRange<'_>>, &mut Totals)| -> Result<()> {
+            for (day, b, profile_of, store_of) in batches {
+                let (pk, code, sk) = (
+                    b.column(0).as_dictionary::<Int32Type>().keys(),
+                    b.column(1).as_primitive::<UInt8Type>(),
+                    b.column(2).as_dictionary::<Int32Type>().keys(),
+                );
+                let (sum, count) = (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
+                for r in 0..b.num_rows() {
+                    let store = store_of.get(sk.value(r) as usize).copied().flatten();
+                    let Some(i) = store.filter(|i| ranges.first().is_some_and(|x| x.holds(*i))) else {
+                        continue;
+                    };
+                    let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
+                    let (Some(profile), Some(measure)) = (profile, Measure::from_code(code.value(r))) else {
+                        continue;
+                    };
+                    let c = usize::from(measure.code());
+                    if !read[c] {
+                        continue;
+                    }
+                    let total = MeasureSums { sum: sum.value(r), count: count.value(r) };
+                    let before = std::mem::replace(&mut totals[profile][i][c], total);
+                    if total != before {
+                        ranges[profile].add(i, measure, *day, total - before);
+                    }
+                }
+            }
+            Ok(())
+        };
+        // The first range on this thread, the others on threads of their own.
+        let add = &add;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = by_thread
-                .into_iter()
-                .zip(totals.iter_mut())
-                .map(|(mut ranges, totals)| {
-                    scope.spawn(move || {
-                        for (day, b, profile_of, store_of) in batches {
-                            let (pk, code, sk) = (
-                                b.column(0).as_dictionary::<Int32Type>().keys(),
-                                b.column(1).as_primitive::<UInt8Type>(),
-                                b.column(2).as_dictionary::<Int32Type>().keys(),
-                            );
-                            let (sum, count) =
-                                (b.column(3).as_primitive::<Int64Type>(), b.column(4).as_primitive::<Int64Type>());
-                            for r in 0..b.num_rows() {
-                                let store = store_of.get(sk.value(r) as usize).copied().flatten();
-                                let Some(i) = store.filter(|i| ranges.first().is_some_and(|x| x.holds(*i))) else {
-                                    continue;
-                                };
-                                let profile = profile_of.get(pk.value(r) as usize).copied().flatten();
-                                let (Some(profile), Some(measure)) = (profile, Measure::from_code(code.value(r)))
-                                else {
-                                    continue;
-                                };
-                                let c = usize::from(measure.code());
-                                if !read[c] {
-                                    continue;
-                                }
-                                let total = MeasureSums { sum: sum.value(r), count: count.value(r) };
-                                let before = std::mem::replace(&mut totals[profile][i][c], total);
-                                if total != before {
-                                    ranges[profile].add(i, measure, *day, total - before);
-                                }
-                            }
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            handles.into_iter().try_for_each(|h| crate::joined(h, "a thread adding partials"))
+            let mut jobs = by_thread.into_iter().zip(totals.iter_mut());
+            let mine = jobs.next();
+            let handles: Vec<_> = jobs.map(|job| scope.spawn(move || add(job))).collect();
+            let mine = mine.map_or(Ok(()), add);
+            handles.into_iter().try_for_each(|h| crate::joined(h, "a thread adding partials"))?;
+            mine
         })?;
     }
     // The corrections at their own dates: each adds to every window holding its

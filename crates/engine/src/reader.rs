@@ -53,12 +53,7 @@ pub fn read_dataset(dir: &Path, progress: &dyn Progress) -> Result<Dataset> {
 
 /// Reads and checks every table of a dataset directory.
 pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOptions) -> Result<Dataset> {
-    if !dir.is_dir() {
-        return Err(Error::input(
-            dir,
-            "not a dataset directory (expected a folder holding stores.csv and event tables)",
-        ));
-    }
+    check_dataset_dir(dir)?;
     let mut ds = Dataset::new(dir);
     // Stores first: every event table checks its store references against them.
     let stores = read_table(dir, Table::Stores, &ds.store_index, progress, options)?.ok_or_else(|| {
@@ -89,6 +84,15 @@ pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOpti
     }
     ds.rejects.sort_by(|a, b| a.table.name().cmp(b.table.name()).then(a.row.cmp(&b.row)));
     Ok(ds)
+}
+
+/// Fails unless `dir` is a folder (what a dataset is), before anything is read or
+/// written for it.
+pub fn check_dataset_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(Error::input(dir, "not a dataset directory (expected a folder holding stores.csv and event tables)"))
 }
 
 /// One table read: its account, its rejects, its accepted rows.
@@ -252,30 +256,38 @@ impl Spill {
 /// run) rather than as text: 16 bytes an id, whatever its length. Two distinct ids
 /// share a hash with probability about n²/2¹²⁹ (10⁻²³ for 50 million ids).
 ///
-/// The set is split by the hash's top bits into [`ID_PARTS`] small tables, and an
-/// event table's ids are inserted a batch at a time, grouped by part (in row order
+/// The set is split by the hash's top bits into up to [`ID_PARTS`] small tables, and
+/// an event table's ids are inserted a batch at a time, grouped by part (in row order
 /// within a part, so the first row with an id still wins): a batch then works on one
-/// small table after another instead of jumping across one table of millions.
+/// small table after another instead of jumping across one table of millions. A set
+/// expected to hold few ids (a day's batch) is one table: 256 of them would be 256
+/// allocations of a minimum size, per table read, for a few thousand ids.
 struct IdSet {
     seed: u64,
+    /// A power of two, at most [`ID_PARTS`].
     parts: Vec<HashTable>,
     /// Scratch for [`IdSet::insert_batch`]: `(hash, position)` grouped by part.
     grouped: Vec<(u128, u32)>,
 }
 
-/// Parts of an [`IdSet`] (a power of two).
+/// The most parts of an [`IdSet`] (a power of two).
 const ID_PARTS: usize = 256;
+
+/// About how many ids an [`IdSet`]'s part is sized for, when there is more than one.
+const IDS_PER_PART: u64 = 4096;
 
 impl IdSet {
     /// A set sized for about `expected` ids (it grows past that if need be).
     fn new(expected: u64) -> IdSet {
         use std::hash::BuildHasher;
+        let parts = usize::try_from(expected / IDS_PER_PART).unwrap_or(ID_PARTS).clamp(1, ID_PARTS);
+        let parts = if parts.is_power_of_two() { parts } else { parts.next_power_of_two() / 2 };
         // Ids spread evenly over the parts; a margin for the spread and the estimate.
-        let per_part = usize::try_from(expected / ID_PARTS as u64).unwrap_or(usize::MAX / 4);
+        let per_part = usize::try_from(expected / parts as u64).unwrap_or(usize::MAX / 4);
         let per_part = per_part.saturating_add(per_part / 10);
         IdSet {
             seed: std::collections::hash_map::RandomState::new().hash_one(0u8),
-            parts: (0..ID_PARTS)
+            parts: (0..parts)
                 .map(|_| {
                     let mut table = HashTable::default();
                     if per_part > 0 {
@@ -292,32 +304,35 @@ impl IdSet {
         xxhash_rust::xxh3::xxh3_128_with_seed(id.as_bytes(), self.seed)
     }
 
-    fn part(hash: u128) -> usize {
-        (hash >> (128 - ID_PARTS.trailing_zeros())) as usize
+    /// The part of a hash: its top bits (none when there is one part).
+    fn part(&self, hash: u128) -> usize {
+        hash.checked_shr(128 - self.parts.len().trailing_zeros()).map_or(0, |p| p as usize)
     }
 
     /// Adds `id`; `false` when it was there already.
     fn insert(&mut self, id: &str) -> bool {
         let hash = self.hash(id);
-        self.parts[Self::part(hash)].insert(hash)
+        let part = self.part(hash);
+        self.parts[part].insert(hash)
     }
 
     /// Adds the hashes of a batch, in order; returns the positions of those that were
     /// there already (seen in an earlier batch or earlier in this one), ascending.
     fn insert_batch(&mut self, hashes: &[Option<u128>]) -> Vec<usize> {
         let mut counts = [0usize; ID_PARTS + 1];
+        let parts = self.parts.len();
         for h in hashes.iter().flatten() {
-            counts[Self::part(*h) + 1] += 1;
+            counts[self.part(*h) + 1] += 1;
         }
-        for p in 0..ID_PARTS {
+        for p in 0..parts {
             counts[p + 1] += counts[p];
         }
-        let total = counts[ID_PARTS];
+        let total = counts[parts];
         self.grouped.clear();
         self.grouped.resize(total, (0, 0));
         for (at, h) in hashes.iter().enumerate() {
             if let Some(h) = h {
-                let slot = &mut counts[Self::part(*h)];
+                let slot = &mut counts[self.part(*h)];
                 self.grouped[*slot] = (*h, at as u32);
                 *slot += 1;
             }
@@ -325,8 +340,8 @@ impl IdSet {
         let mut seen_before = Vec::new();
         let mut start = 0;
         while start < total {
-            let part = Self::part(self.grouped[start].0);
-            let end = start + self.grouped[start..].iter().take_while(|(h, _)| Self::part(*h) == part).count();
+            let part = self.part(self.grouped[start].0);
+            let end = start + self.grouped[start..].iter().take_while(|(h, _)| self.part(*h) == part).count();
             let table = &mut self.parts[part];
             table.reserve(end - start);
             for &(h, at) in &self.grouped[start..end] {
@@ -713,15 +728,27 @@ mod tests {
         }
     }
 
-    /// A batch reports the repeats of earlier batches and of itself, keeping the first.
+    /// A batch reports the repeats of earlier batches and of itself, keeping the first,
+    /// whether the set is one table (few ids expected) or several.
     #[test]
     fn id_batches_report_repeats_after_the_first() {
-        let mut ids = IdSet::new(0);
-        let first: Vec<Option<u128>> = ["a", "b", "a"].iter().map(|id| Some(ids.hash(id))).collect();
-        assert_eq!(ids.insert_batch(&first), vec![2]);
-        let second: Vec<Option<u128>> = vec![None, Some(ids.hash("c")), Some(ids.hash("b")), None];
-        assert_eq!(ids.insert_batch(&second), vec![2]);
-        assert!(!ids.insert("c"));
-        assert!(ids.insert("d"));
+        let per_part = super::IDS_PER_PART;
+        // 12 parts' worth rounds down to 8; 300 is capped at the most there are.
+        for (expected, parts) in [(0, 1), (5_000, 1), (12 * per_part, 8), (300 * per_part, super::ID_PARTS)] {
+            let mut ids = IdSet::new(expected);
+            assert_eq!(ids.parts.len(), parts, "{expected} ids expected");
+            let first: Vec<Option<u128>> = ["a", "b", "a"].iter().map(|id| Some(ids.hash(id))).collect();
+            assert_eq!(ids.insert_batch(&first), vec![2]);
+            let second: Vec<Option<u128>> = vec![None, Some(ids.hash("c")), Some(ids.hash("b")), None];
+            assert_eq!(ids.insert_batch(&second), vec![2]);
+            assert!(!ids.insert("c"));
+            assert!(ids.insert("d"));
+            // Many ids over every part, each twice: the second of each is a repeat.
+            let names: Vec<String> = (0..20_000).map(|i| format!("id-{i}")).collect();
+            let hashes: Vec<Option<u128>> = names.iter().chain(&names).map(|id| Some(ids.hash(id))).collect();
+            assert_eq!(ids.insert_batch(&hashes), (20_000..40_000).collect::<Vec<_>>());
+            let used = ids.parts.iter().filter(|t| t.len > 0).count();
+            assert_eq!(used, parts, "every part holds ids");
+        }
     }
 }

@@ -288,6 +288,33 @@ fn a_store_being_written_is_not_opened_by_another_process() {
     assert!(incremental::stray_files(&store).expect("list").is_empty());
 }
 
+/// A batch folder that is not there (a mistyped path) is an input error naming it,
+/// and leaves no store folder behind; an existing store is left as it was.
+#[test]
+fn a_missing_batch_creates_no_store_and_changes_none() {
+    let work = tempfile::tempdir().expect("temp");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let book = RuleBook::default_book();
+    let missing = work.path().join("no-such-batch");
+    let store = work.path().join("store");
+    let req = IngestRequest { batch: missing.clone(), store: store.clone(), from: None, day: None };
+    let err = rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect_err("no batch");
+    assert!(matches!(err, dengta_engine::Error::InvalidInput { .. }), "{err:?}");
+    assert!(err.to_string().contains("no-such-batch") && err.to_string().contains("not a dataset directory"), "{err}");
+    assert!(!store.exists(), "a failed first batch leaves no store folder");
+
+    let data = work.path().join("data");
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 3, 1).expect("date");
+    let params = dengta_synth::Params { stores: 3, days: 2, start, seed: 3, ..Default::default() };
+    dengta_synth::generate(&params, &data).expect("generate");
+    let first = IngestRequest { batch: data, store: store.clone(), from: None, day: None };
+    rt.block_on(incremental::ingest(&first, Some(&book), &NoProgress)).expect("first batch");
+    let before = incremental::content_lines(&store).expect("readable");
+    rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress)).expect_err("no batch");
+    assert_eq!(incremental::content_lines(&store).expect("readable"), before);
+    assert!(incremental::stray_files(&store).expect("list").is_empty());
+}
+
 /// A store written when ids were kept per table and UTC day (the fixture's README
 /// says how it was made) still rejects the events it holds, keeps its old id files,
 /// and ends with the same scores as a store written in today's layout.
