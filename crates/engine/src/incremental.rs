@@ -685,6 +685,7 @@ pub async fn ingest(
     std::fs::create_dir_all(&req.store).map_err(|e| Error::io(&req.store, e))?;
     let _lock = lock(&req.store, true)?;
     let previous = open(&req.store)?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Opened the store.");
     let generation = previous.as_ref().map_or(1, |m| m.generation + 1);
     let g = format!("g{generation}");
 
@@ -706,6 +707,7 @@ pub async fn ingest(
         Some(m) => rule_book(&req.store, m)?,
         None => first_book.cloned().unwrap_or_else(RuleBook::default_book),
     };
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Read the rules.");
     let mut manifest = previous.clone().unwrap_or_default();
     manifest.generation = generation;
 
@@ -868,6 +870,7 @@ pub async fn ingest(
         dirs.insert("corrections".into());
     }
     begin_writes(&req.store, &dirs)?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Recorded the folders the batch writes in.");
     progress.stage("writing partials and ids", Some((rewritten.len() + id_writes.len()) as u64));
     let mut id_files = Vec::new();
     for (key, rel, ids) in id_writes {
@@ -899,6 +902,7 @@ pub async fn ingest(
     manifest.horizon = horizon.to_string();
     manifest.boot_id = boot_id().map(str::to_string);
     // The disk syncs these while the days are scored; the commit waits for it.
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Wrote the files before the scores.");
     let folders = folders_of(&req.store, &written);
     let early = output::BackgroundSync::start(std::mem::take(&mut written), folders)?;
 
@@ -980,6 +984,7 @@ pub async fn ingest(
         written.push(path);
         manifest.rejects.push(rel);
     }
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Wrote the rejects.");
     commit(&req.store, &manifest, written, early)?;
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "Committed.");
     // What this batch replaced; leftovers of a killed run go at the next `open`.
@@ -993,6 +998,7 @@ pub async fn ingest(
     // crash, the next open cleans the folders again, which is harmless).
     let pending = req.store.join(PENDING);
     std::fs::remove_file(&pending).map_err(|e| Error::io(&pending, e))?;
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Removed the files the batch replaced.");
 
     Ok(IngestOutcome {
         generation,
@@ -1317,10 +1323,13 @@ fn write_cumulative(
 ) -> Result<Vec<PathBuf>> {
     let stored: BTreeMap<Day, PathBuf> =
         m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, store.join(f)))).collect::<Result<_>>()?;
-    // The stored running total before the first day written (a per-day store starts
-    // from nothing: all its days are written).
+    // The stored running total before the first day written, unless that day has a
+    // stored total of its own, which holds it (a per-day store starts from nothing:
+    // all its days are written).
     let before_first = match days.first() {
-        Some(first) if m.cumulative => stored.range(..*first).next_back().map(|(_, path)| path.clone()),
+        Some(first) if m.cumulative && !stored.contains_key(first) => {
+            stored.range(..*first).next_back().map(|(_, path)| path.clone())
+        }
         _ => None,
     };
     let mut before = Rows::new();
@@ -1332,6 +1341,7 @@ fn write_cumulative(
         let mut paths: Vec<PathBuf> = group.iter().filter_map(|day| stored.get(day).cloned()).collect();
         paths.extend(before_first.iter().filter(|_| i == 0).cloned());
         let mut read = crate::on_every_core(&paths, |p| read_rows(p), "a thread reading partials")?;
+        tracing::debug!(files = paths.len(), "Read running totals.");
         if i == 0 && before_first.is_some() {
             before = read.pop().unwrap_or_default();
         }
@@ -1348,6 +1358,7 @@ fn write_cumulative(
             files.push((store.join(&rel), partials_file_batch(&add_rows(&before, &added))?));
             m.partials.insert(day.to_string(), rel.display().to_string());
         }
+        tracing::debug!(files = files.len(), "Added the batch's sums; writing.");
         write_files(&files, progress)?;
         written.extend(files.drain(..).map(|(path, _)| path));
     }
@@ -1577,9 +1588,12 @@ fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>, early: output::
         w.write_all(b"\n").map_err(|e| Error::io(&path, e))
     })?;
     written.push(tmp.clone());
+    tracing::debug!("Wrote the manifest.");
     let synced = output::sync_all(&written, &folders_of(store, &written));
+    tracing::debug!("Synced the last files.");
     early.wait()?;
     synced?;
+    tracing::debug!("Synced the first files.");
     std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
     // The rename is durable once the folder is synced.
     output::sync_folder(store);

@@ -60,6 +60,7 @@ pub fn read_dataset_with(dir: &Path, progress: &dyn Progress, options: &ReadOpti
         Error::input(dir, "no `stores` table (stores.csv, stores.parquet or stores/): it is required")
     })?;
     ds.absorb(Table::Stores, stores);
+    tracing::debug!(stores = ds.stores.len(), "Read the store list.");
 
     // The other tables are independent of each other: read them on every core.
     progress.stage("reading events", None);

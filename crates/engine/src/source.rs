@@ -34,7 +34,8 @@ impl Source {
 impl Source {
     /// About how many records the source holds, to size the reader's id tables
     /// up front: exact for Parquet (its footers), and for CSV the file's size over
-    /// the mean length of its first lines. `None` when it cannot tell.
+    /// the mean length of its first lines. `None` when it cannot tell, and for a CSV
+    /// file under [`ESTIMATED_FROM`] bytes.
     pub fn estimated_rows(&self) -> Option<u64> {
         match self {
             Source::Parquet(_, files) => files.iter().try_fold(0u64, |total, file| {
@@ -46,6 +47,9 @@ impl Source {
             Source::Csv(path) => {
                 use std::io::Read;
                 let size = std::fs::metadata(path).ok()?.len();
+                if size < ESTIMATED_FROM {
+                    return None;
+                }
                 let mut head = Vec::with_capacity(1 << 16);
                 File::open(path).ok()?.take(1 << 16).read_to_end(&mut head).ok()?;
                 // The header line counts as a record: a slight overestimate.
@@ -55,6 +59,11 @@ impl Source {
         }
     }
 }
+
+/// The size from which a CSV file's rows are estimated: the ids of a smaller one
+/// (a day's batch) fit a table grown from nothing at little cost, and the file is
+/// then opened once instead of twice.
+pub const ESTIMATED_FROM: u64 = 4 << 20;
 
 /// One record of a table, as cells in the table's column order.
 pub enum Row<'a> {
