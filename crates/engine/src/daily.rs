@@ -208,7 +208,7 @@ pub fn score_range_each(
     };
     let days = usize::try_from(to.0 - from.0 + 1).unwrap_or(1).max(1);
     let block_stores = (STORE_DAYS_PER_BLOCK / days).max(1);
-    if order.len() <= block_stores {
+    if !order.is_empty() && order.len() <= block_stores {
         // One block (a day's batch): scored on this thread and its helpers, with no
         // thread in between to hand it over.
         sink(score_block(&order)?)?;
