@@ -115,3 +115,9 @@ pub fn load_rules(files: &[PathBuf]) -> Result<RuleBook> {
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
+
+/// A tokio runtime on the calling thread alone, for work that starts worker threads
+/// only when it needs them (`dengta_engine::on_worker_threads`).
+pub fn runtime_on_this_thread() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")
+}

@@ -281,9 +281,12 @@ pub async fn aggregate(ds: &Dataset, profile: &Profile) -> Result<DayPartials> {
     if is_light(ds) {
         return aggregate_rows(ds, profile);
     }
-    let ctx = session_for(ds)?;
-    let batches = partials_plan(&ctx, profile).await?.collect().await?;
-    partials_from_batches(ds.stores.len(), &batches)
+    let (ctx, profile, stores) = (session_for(ds)?, *profile, ds.stores.len());
+    crate::on_worker_threads(async move {
+        let batches = partials_plan(&ctx, &profile).await?.collect().await?;
+        partials_from_batches(stores, &batches)
+    })
+    .await
 }
 
 /// The partials of a dataset's events held in memory, without the query planner:

@@ -110,6 +110,30 @@ pub(crate) fn on_threads<T: Sync, R: Send>(
     Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
+/// `work`'s result, `work` run on a multi-thread runtime: the calling one, or, when
+/// called on a current-thread runtime, one started for it and left when it is done.
+///
+/// A day's `dengta ingest` runs on a current-thread runtime: a small batch is
+/// aggregated without DataFusion's executor, and worker threads started for every
+/// batch (a tenth of a millisecond or more, and their shutdown) would serve only the
+/// large ones, which come here.
+pub async fn on_worker_threads<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    use tokio::runtime::{Builder, Handle, RuntimeFlavor};
+    if Handle::current().runtime_flavor() != RuntimeFlavor::CurrentThread {
+        return work.await;
+    }
+    let workers = Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the worker threads: {e}")))?;
+    let done = workers.spawn(work).await;
+    // Dropped here, in async code, a runtime would block; its threads end on their own.
+    workers.shutdown_background();
+    done.map_err(|e| Error::Internal(format!("the aggregation's task failed: {e}")))?
+}
+
 /// The threads worth running CPU-bound work on: the cores this process may use
 /// (asked once: the standard library reads three cgroup files each time).
 pub(crate) fn cores() -> usize {
@@ -131,5 +155,19 @@ mod tests {
         let failed =
             on_every_core(&[1, 2, 3], |x| if *x == 2 { Err(Error::Internal("two".into())) } else { Ok(*x) }, "t");
         assert!(matches!(failed, Err(Error::Internal(m)) if m == "two"));
+    }
+
+    #[test]
+    fn work_for_worker_threads_runs_on_a_multi_thread_runtime_whatever_the_caller() {
+        use tokio::runtime::{Builder, Handle, RuntimeFlavor};
+        let flavor = || async { Ok(Handle::current().runtime_flavor()) };
+        for caller in [Builder::new_current_thread().build(), Builder::new_multi_thread().build()] {
+            let caller = caller.expect("runtime");
+            let ran_on = caller.block_on(on_worker_threads(flavor())).expect("no error");
+            assert_eq!(ran_on, RuntimeFlavor::MultiThread);
+        }
+        let current = Builder::new_current_thread().build().expect("runtime");
+        let failed = current.block_on(on_worker_threads(async { Err::<(), _>(Error::Internal("no".into())) }));
+        assert!(matches!(failed, Err(Error::Internal(m)) if m == "no"));
     }
 }

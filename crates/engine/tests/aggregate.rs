@@ -1,7 +1,8 @@
 //! The two ways a small in-memory dataset (a day's batch) is aggregated give the
 //! same partial sums as the full DataFusion session: the light session (one
 //! partition, no logical optimizer rules) and the planner-free evaluation of the
-//! same expressions (`aggregate_rows`).
+//! same expressions (`aggregate_rows`); and a spilled dataset, aggregated by the
+//! plan on worker threads started from a current-thread runtime, gives them too.
 
 use dengta_engine::aggregate::{self, Profile};
 use dengta_engine::{NoProgress, reader};
@@ -77,4 +78,30 @@ async fn the_light_session_gives_the_same_partials_as_the_full_one() {
     // Every measure is there, with many store-days each.
     assert!(light.len() > 9 * 30 * 20, "{} rows", light.len());
     assert_eq!(light, full);
+}
+
+/// A dataset spilled to Parquet goes through DataFusion's executor; asked from a
+/// current-thread runtime (as `dengta ingest` runs), the plan runs on worker threads
+/// started for it, and its partials are those of the planner-free evaluation.
+#[tokio::test]
+async fn a_spilled_dataset_aggregated_from_a_current_thread_runtime_gives_the_same_partials() {
+    assert_eq!(
+        tokio::runtime::Handle::current().runtime_flavor(),
+        tokio::runtime::RuntimeFlavor::CurrentThread,
+        "the test runs where `dengta ingest` does"
+    );
+    let work = tempfile::tempdir().expect("temp");
+    let ds = generated(work.path());
+    let spill = tempfile::tempdir().expect("temp");
+    let options = reader::ReadOptions { spill: Some(spill.path().to_path_buf()), ..Default::default() };
+    let spilled = reader::read_dataset_with(work.path(), &NoProgress, &options).expect("read spilled");
+    assert!(!aggregate::is_light(&spilled), "a spilled dataset is aggregated by the plan");
+    let book = RuleBook::default_book();
+    let profile = Profile::of(book.versions().last().expect("a version"));
+
+    let planned = aggregate::aggregate(&spilled, &profile).await.expect("planned");
+    let direct = aggregate::aggregate_rows(&ds, &profile).expect("direct");
+    let (planned, direct) = (index_rows(&planned), index_rows(&direct));
+    assert!(direct.len() > 9 * 30 * 10, "{} rows", direct.len());
+    assert_eq!(planned, direct);
 }

@@ -6,7 +6,7 @@ use anyhow::Result;
 use dengta_engine::incremental::{self, IngestRequest};
 use dengta_model::Day;
 
-use super::{load_rules, parse_day, runtime};
+use super::{load_rules, parse_day, runtime_on_this_thread};
 use crate::progress::Bars;
 
 /// Add a batch of events (usually one day) to a persistent store of per-store,
@@ -49,11 +49,12 @@ pub fn run(args: Args) -> Result<()> {
     let book = if args.rules.is_empty() { None } else { Some(load_rules(&args.rules)?) };
     let req = IngestRequest { batch: args.batch.clone(), store: args.into.clone(), from: args.from, day: args.day };
     let bars = Bars::new();
-    let runtime = runtime()?;
+    // Worker threads are started only for a large batch's aggregation.
+    let runtime = runtime_on_this_thread()?;
     let result = runtime.block_on(incremental::ingest(&req, book.as_ref(), &bars));
-    // The batch is committed or has failed: nothing left on the workers is needed
+    // The batch is committed or has failed: nothing left on the runtime is needed
     // (a run stopped at any point leaves the store whole), so the process's exit
-    // ends them rather than waiting here for each to stop.
+    // ends it rather than waiting here for it to stop.
     runtime.shutdown_background();
     bars.finish();
     let o = result?;
