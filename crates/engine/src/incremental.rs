@@ -1473,16 +1473,14 @@ fn load_partials(
             }
             Ok(())
         };
-        // The first range on this thread, the others on threads of their own.
-        let add = &add;
-        std::thread::scope(|scope| {
-            let mut jobs = by_thread.into_iter().zip(totals.iter_mut());
-            let mine = jobs.next();
-            let handles: Vec<_> = jobs.map(|job| scope.spawn(move || add(job))).collect();
-            let mine = mine.map_or(Ok(()), add);
-            handles.into_iter().try_for_each(|h| crate::joined(h, "a thread adding partials"))?;
-            mine
-        })?;
+        // A range per thread, this one included; each job is taken once.
+        let jobs: Vec<std::sync::Mutex<Option<_>>> =
+            by_thread.into_iter().zip(totals.iter_mut()).map(|job| std::sync::Mutex::new(Some(job))).collect();
+        let take = |job: &std::sync::Mutex<Option<_>>| {
+            let job = job.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            job.map_or(Ok(()), add)
+        };
+        crate::on_threads(jobs.len(), &jobs, take, "a thread adding partials")?;
     }
     // The corrections at their own dates: each adds to every window holding its
     // date, as it adds to every running total from that date on.

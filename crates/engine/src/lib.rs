@@ -57,11 +57,6 @@ pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::
 /// A hash set with a fast hasher, for keys that are not chosen by an adversary.
 pub(crate) type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
-/// What a scoped thread returned; its panic becomes an internal error naming it.
-pub(crate) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T>>, thread: &str) -> Result<T> {
-    handle.join().unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))
-}
-
 /// `f` of every item, in the items' order, on a thread per core (see [`on_threads`]).
 pub(crate) fn on_every_core<T: Sync, R: Send>(
     items: &[T],
@@ -72,11 +67,60 @@ pub(crate) fn on_every_core<T: Sync, R: Send>(
 }
 
 /// `f` of every item, in the items' order, on up to `threads` threads, the calling
-/// one included (one thread fewer to start): each takes the next item no thread has
-/// taken, so a long item does not hold up the others'. For a few dozen files,
-/// spawning a thread per item would cost more than the work. A thread stops at its
-/// first error; an error (or a thread's panic, named by `thread`) is returned.
+/// one included: each takes the next item no thread has taken, so a long item does
+/// not hold up the others'. The other threads are the process's helpers for
+/// processor work ([`Helpers::Cores`]), started at the first call and kept, so that
+/// the dozen or so calls of a day's batch do not each start and end threads (40 to
+/// 370 µs a thread on the machines measured). A thread stops at its first error; an
+/// error (or a panic, named by `thread`) is returned.
 pub(crate) fn on_threads<T: Sync, R: Send>(
+    threads: usize,
+    items: &[T],
+    f: impl Fn(&T) -> Result<R> + Sync,
+    thread: &str,
+) -> Result<Vec<R>> {
+    with_helpers(Helpers::Cores, threads, items, f, thread)
+}
+
+/// The threads an [`on_threads`]-like call borrows besides the calling one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Helpers {
+    /// One fewer than the cores: for work on the processor.
+    Cores,
+    /// [`output::SYNC_THREADS`]: for waits on the disk (fsync), kept apart so that
+    /// processor work never queues behind them.
+    Disk,
+}
+
+impl Helpers {
+    pub(crate) fn pool(self) -> Option<&'static rayon_core::ThreadPool> {
+        static CORES: std::sync::OnceLock<Option<rayon_core::ThreadPool>> = std::sync::OnceLock::new();
+        static DISK: std::sync::OnceLock<Option<rayon_core::ThreadPool>> = std::sync::OnceLock::new();
+        let (cell, threads, name) = match self {
+            Helpers::Cores => (&CORES, cores() - 1, "dengta-cpu"),
+            Helpers::Disk => (&DISK, output::SYNC_THREADS, "dengta-disk"),
+        };
+        // With no helper threads (one core, or none could be started), the calling
+        // thread does all the work.
+        cell.get_or_init(|| {
+            (threads > 0)
+                .then(|| {
+                    rayon_core::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .thread_name(move |i| format!("{name}-{i}"))
+                        .build()
+                        .map_err(|e| tracing::warn!("no helper threads ({e}): working on one thread"))
+                        .ok()
+                })
+                .flatten()
+        })
+        .as_ref()
+    }
+}
+
+/// [`on_threads`] with the given `helpers`.
+pub(crate) fn with_helpers<T: Sync, R: Send>(
+    helpers: Helpers,
     threads: usize,
     items: &[T],
     f: impl Fn(&T) -> Result<R> + Sync,
@@ -85,7 +129,8 @@ pub(crate) fn on_threads<T: Sync, R: Send>(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let threads = threads.clamp(1, items.len());
+    let pool = helpers.pool();
+    let threads = threads.clamp(1, items.len()).min(pool.map_or(1, |p| p.current_num_threads() + 1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (f, next) = (&f, &next);
     let run = move || -> Result<Vec<(usize, R)>> {
@@ -96,12 +141,35 @@ pub(crate) fn on_threads<T: Sync, R: Send>(
             done.push((i, f(item)?));
         }
     };
-    // Every thread is joined before any error is looked at.
-    let per_thread: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(run)).collect();
-        let mine = run();
-        std::iter::once(mine).chain(handles.into_iter().map(|h| joined(h, thread))).collect()
-    });
+    let caught = |work: &dyn Fn() -> Result<Vec<(usize, R)>>| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .unwrap_or_else(|_| Err(Error::Internal(format!("{thread} panicked"))))
+    };
+    // Every helper is done before any error is looked at.
+    let per_thread: Vec<Result<Vec<(usize, R)>>> = match pool {
+        Some(pool) if threads > 1 => {
+            /// What a helper did: the items it took, numbered.
+            type Slot<R> = std::sync::Mutex<Option<Result<Vec<(usize, R)>>>>;
+            let slots: Vec<Slot<R>> = (1..threads).map(|_| std::sync::Mutex::new(None)).collect();
+            let mine = pool.in_place_scope(|scope| {
+                for slot in &slots {
+                    let (run, caught) = (&run, &caught);
+                    scope.spawn(move |_| {
+                        let done = caught(run);
+                        *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(done);
+                    });
+                }
+                caught(&run)
+            });
+            let helped = slots.into_iter().map(|slot| {
+                slot.into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .unwrap_or_else(|| Err(Error::Internal(format!("{thread} did not report"))))
+            });
+            std::iter::once(mine).chain(helped).collect()
+        }
+        _ => vec![caught(&run)],
+    };
     let mut all = Vec::with_capacity(items.len());
     for done in per_thread {
         all.extend(done?);
@@ -155,6 +223,38 @@ mod tests {
         let failed =
             on_every_core(&[1, 2, 3], |x| if *x == 2 { Err(Error::Internal("two".into())) } else { Ok(*x) }, "t");
         assert!(matches!(failed, Err(Error::Internal(m)) if m == "two"));
+    }
+
+    #[test]
+    fn helpers_work_at_the_same_time_as_the_caller_and_a_panic_becomes_an_error() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::{Duration, Instant};
+        // Each item waits (5 s at most) until all four have started: done only if
+        // four threads, the caller and three kept helpers, run them at once.
+        for _ in 0..3 {
+            let started = AtomicUsize::new(0);
+            let met = with_helpers(
+                Helpers::Disk,
+                output::SYNC_THREADS,
+                &[0, 1, 2, 3],
+                |_| {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    let until = Instant::now() + Duration::from_secs(5);
+                    while started.load(Ordering::SeqCst) < 4 && Instant::now() < until {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    Ok((started.load(Ordering::SeqCst) == 4, std::thread::current().id()))
+                },
+                "a test thread",
+            )
+            .expect("no error");
+            assert!(met.iter().all(|(all, _)| *all), "the four items ran at once");
+            let threads: std::collections::HashSet<_> = met.iter().map(|(_, t)| *t).collect();
+            assert_eq!(threads.len(), 4);
+        }
+        let panicked =
+            with_helpers(Helpers::Disk, 2, &[1, 2], |x| if *x == 2 { panic!("two") } else { Ok(*x) }, "a test thread");
+        assert!(matches!(panicked, Err(Error::Internal(m)) if m == "a test thread panicked"));
     }
 
     #[test]

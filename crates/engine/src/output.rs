@@ -45,7 +45,7 @@ pub fn write_unsynced(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> R
 }
 
 /// At most this many fsyncs wait at once in [`sync_all`].
-const SYNC_THREADS: usize = 4;
+pub(crate) const SYNC_THREADS: usize = 4;
 
 /// Makes the `files` and the `folders` (their entries: new names, renames) durable.
 /// An fsync waits on the disk, not the processor, so they run side by side on up
@@ -63,27 +63,35 @@ pub fn sync_all(files: &[PathBuf], folders: &[PathBuf]) -> Result<()> {
             Ok(())
         }
     };
-    crate::on_threads(SYNC_THREADS, &entries, sync, "a thread syncing files").map(|_| ())
+    let helpers = crate::Helpers::Disk;
+    crate::with_helpers(helpers, SYNC_THREADS, &entries, sync, "a thread syncing files").map(|_| ())
 }
 
-/// [`sync_all`] on a thread of its own, started at once and waited for with
-/// [`BackgroundSync::wait`]: the disk writes a batch's first files while the batch
-/// goes on computing the rest.
-pub struct BackgroundSync(std::thread::JoinHandle<Result<()>>);
+/// [`sync_all`] on one of the threads that wait on the disk, started at once and
+/// waited for with [`BackgroundSync::wait`]: the disk writes a batch's first files
+/// while the batch goes on computing the rest.
+pub struct BackgroundSync(std::sync::mpsc::Receiver<Result<()>>);
 
 impl BackgroundSync {
     /// Starts syncing `files` and `folders` (see [`sync_all`]).
     pub fn start(files: Vec<PathBuf>, folders: Vec<PathBuf>) -> Result<BackgroundSync> {
-        std::thread::Builder::new()
-            .name("dengta-sync".into())
-            .spawn(move || sync_all(&files, &folders))
-            .map(BackgroundSync)
-            .map_err(|e| Error::Internal(format!("cannot start a thread syncing files: {e}")))
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        let job = move || {
+            let synced = std::panic::catch_unwind(|| sync_all(&files, &folders))
+                .unwrap_or_else(|_| Err(Error::Internal("a thread syncing files panicked".into())));
+            // Nobody waiting: the batch failed meanwhile, and its error is reported.
+            let _ = send.send(synced);
+        };
+        match crate::Helpers::Disk.pool() {
+            Some(pool) => pool.spawn(job),
+            None => job(),
+        }
+        Ok(BackgroundSync(receive))
     }
 
     /// Waits until every file and folder is synced; the first error, if any.
     pub fn wait(self) -> Result<()> {
-        self.0.join().unwrap_or_else(|_| Err(Error::Internal("a thread syncing files panicked".into())))
+        self.0.recv().unwrap_or_else(|_| Err(Error::Internal("a thread syncing files stopped unheard".into())))
     }
 }
 
