@@ -192,14 +192,24 @@ pub async fn on_worker_threads<T: Send + 'static>(
     if Handle::current().runtime_flavor() != RuntimeFlavor::CurrentThread {
         return work.await;
     }
+    /// The started runtime, let go without waiting when done or when the caller
+    /// drops the future: dropped in async code, a runtime would block (and panic).
+    struct Workers(Option<tokio::runtime::Runtime>);
+    impl Drop for Workers {
+        fn drop(&mut self) {
+            if let Some(runtime) = self.0.take() {
+                runtime.shutdown_background();
+            }
+        }
+    }
     let workers = Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the worker threads: {e}")))?;
-    let done = workers.spawn(work).await;
-    // Dropped here, in async code, a runtime would block; its threads end on their own.
-    workers.shutdown_background();
-    done.map_err(|e| Error::Internal(format!("the aggregation's task failed: {e}")))?
+    let workers = Workers(Some(workers));
+    let task = workers.0.as_ref().map(|runtime| runtime.spawn(work));
+    let task = task.ok_or_else(|| Error::Internal("the worker threads went away".into()))?;
+    task.await.map_err(|e| Error::Internal(format!("the aggregation's task failed: {e}")))?
 }
 
 /// The threads worth running CPU-bound work on: the cores this process may use
@@ -269,5 +279,13 @@ mod tests {
         let current = Builder::new_current_thread().build().expect("runtime");
         let failed = current.block_on(on_worker_threads(async { Err::<(), _>(Error::Internal("no".into())) }));
         assert!(matches!(failed, Err(Error::Internal(m)) if m == "no"));
+        // Given up on before the work ends (a timeout), nothing blocks or panics.
+        let never = on_worker_threads(async {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            Ok(())
+        });
+        let timed = Builder::new_current_thread().enable_time().build().expect("runtime");
+        let gave_up = timed.block_on(async { tokio::time::timeout(std::time::Duration::from_millis(50), never).await });
+        assert!(gave_up.is_err(), "the timeout ended it");
     }
 }
