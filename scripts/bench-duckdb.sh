@@ -46,7 +46,7 @@ fi
 # span (they added 4-6 ms to each run, a tenth of one day's ingest at 1 M orders).
 measure() { python3 scripts/measure.py "$@"; }
 row() { printf '| %s | %s | %.3f s | %d MiB |\n' "$1" "$2" "$3" "$(( $4 / 1024 ))"; }
-echo "dataset: $stores stores x 365 days, $(($(wc -l <"$data/orders.csv") - 1)) orders, $(du -sh "$data" | cut -f1) CSV$([ -d "$pq" ] && echo ", $(du -sh "$pq" | cut -f1) Parquet")"
+echo "DuckDB $(python3 -c 'import duckdb; print(duckdb.__version__)'); dataset: $stores stores x 365 days, $(($(wc -l <"$data/orders.csv") - 1)) orders, $(du -sh "$data" | cut -f1) CSV$([ -d "$pq" ] && echo ", $(du -sh "$pq" | cut -f1) Parquet")"
 echo "| run | input | wall | peak RSS |"
 echo "|---|---|---|---|"
 # Each full-year run is repeated BENCH_RUNS times (default 3, 1 from 50 M orders on)
@@ -71,7 +71,7 @@ read -r w m l <<<"$(median "$bin" score "$pq" --from 2025-01-01 --to 2025-12-31 
 row "$(label "dengta score --daily-only" "$l")" Parquet "$w" "$m"
 read -r w m l <<<"$(median python3 scripts/duckdb_reference.py "$pq" 2025-01-01 2025-12-31 "$rules" "$work/duckdb-pq-$orders.csv" --format parquet)"; k_pq=$w
 row "$(label "DuckDB reference" "$l")" Parquet "$w" "$m"
-python3 scripts/compare_daily.py "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv"
+python3 scripts/compare_daily.py "$work/out-csv-$orders/daily_scores.csv" "$work/duckdb-csv-$orders.csv" "$rules"
 # The four outputs take 7 GB at 50 M orders: removed before the incremental store is
 # built (which needs about as much again), unless BENCH_KEEP_OUTPUT=1.
 [ "${BENCH_KEEP_OUTPUT:-0}" = 1 ] || rm -rf "$work/out-csv-$orders" "$work/out-pq-$orders" "$work"/duckdb-*-"$orders".*
