@@ -25,8 +25,19 @@ INDICATORS = ["dsr_item", "pickup_24h_rate", "refund_only_hours", "return_refund
               "dispute_refund_rate", "complaint_upheld_rate", "im_reply_rate", "im_first_reply_secs"]
 TEXT = ["rule_version", "category", "status", "reason"]
 COUNTS = [f"{i}_n" for i in INDICATORS]
-NUMBERS = (["score", "star"] + [f"dim_{d}" for d in ["product", "logistics", "after_sales", "disputes", "consultation"]]
+DIMENSIONS = ["product", "logistics", "after_sales", "disputes", "consultation"]
+NUMBERS = (["score", "star"] + [f"dim_{d}" for d in DIMENSIONS]
            + [c for i in INDICATORS for c in (i, f"{i}_score")])
+
+
+def num(col, t):
+    return f"TRY_CAST(nullif({t}.{col}, '') AS DOUBLE)"
+
+
+def differs(col):
+    """Whether a numeric cell differs (beyond 1e-9 relative, at least 1e-9 absolute)."""
+    a, b = num(col, "a"), num(col, "b")
+    return f"NOT coalesce(abs({a} - {b}) <= 1e-9 * greatest(1, abs({a})), {a} IS NULL AND {b} IS NULL)"
 
 
 def main():
@@ -39,16 +50,9 @@ def main():
         "SELECT count(*) FROM a FULL JOIN b USING (store_id, date) WHERE a.store_id IS NULL OR b.store_id IS NULL"
     ).fetchone()[0]
 
-    def num(col, t):
-        return f"TRY_CAST(nullif({t}.{col}, '') AS DOUBLE)"
-
     checks = [f"count_if(a.{c} IS DISTINCT FROM b.{c}) AS {c}" for c in TEXT]
     checks += [f"count_if({num(c, 'a')} IS DISTINCT FROM {num(c, 'b')}) AS {c}" for c in COUNTS]
-    checks += [
-        f"count_if(NOT coalesce(abs({num(c, 'a')} - {num(c, 'b')}) <= 1e-9 * greatest(1, abs({num(c, 'a')})),"
-        f" {num(c, 'a')} IS NULL AND {num(c, 'b')} IS NULL)) AS {c}"
-        for c in NUMBERS
-    ]
+    checks += [f"count_if({differs(c)}) AS {c}" for c in NUMBERS]
     row = con.execute(f"SELECT {', '.join(checks)} FROM a JOIN b USING (store_id, date)").fetchone()
     columns = TEXT + COUNTS + NUMBERS
     differ = {c: n for c, n in zip(columns, row) if n}
@@ -61,16 +65,13 @@ def main():
     if differ.get("score"):
         example = con.execute(
             f"SELECT store_id, date, a.score, b.score, a.star, b.star FROM a JOIN b USING (store_id, date) "
-            f"WHERE abs({num('score', 'a')} - {num('score', 'b')}) > 1e-9 LIMIT 1"
+            f"WHERE {differs('score')} LIMIT 1"
         ).fetchone()
         print(f"  e.g. {example[0]} {example[1]}: dengta score {example[2]} star {example[4]}, "
               f"reference score {example[3]} star {example[5]}")
     not_ties = check_ties(con, sys.argv[3]) if len(sys.argv) > 3 and differ.get("score") else 0
     if one_side or exact_columns & differ.keys() or not_ties:
         sys.exit(1)
-
-
-DIMENSIONS = ["product", "logistics", "after_sales", "disputes", "consultation"]
 
 
 def check_ties(con, rules_path):
@@ -83,7 +84,7 @@ def check_ties(con, rules_path):
     dims = ", ".join(f"a.dim_{d}" for d in DIMENSIONS)
     rows = con.execute(
         f"SELECT store_id, date, a.category, a.score, {dims} FROM a JOIN b USING (store_id, date) "
-        f"WHERE NOT coalesce(abs(TRY_CAST(a.score AS DOUBLE) - TRY_CAST(b.score AS DOUBLE)) <= 1e-9, false)"
+        f"WHERE {differs('score')}"
     ).fetchall()
     ties, others = 0, []
     for store, date, category, score, *values in rows:
@@ -96,7 +97,7 @@ def check_ties(con, rules_path):
         value = sum(v * wt for v, wt in terms) / total
         cents = value * 100
         tie = abs(cents - int(cents) - Fraction(1, 2)) < Fraction(1, 10**5)
-        rounded = Fraction(int(cents) + 1, 100) if cents > 0 else Fraction(int(cents) - 1, 100)
+        rounded = Fraction(int(cents) + 1, 100)  # half away from zero: scores are never negative
         if tie and Fraction(score) == rounded:
             ties += 1
         else:
