@@ -18,6 +18,9 @@
 //! STORE/rejects/gN.csv                   the rows batch N rejected
 //! ```
 //!
+//! The manifest names the files kept per day (`partials`, `ids`, `daily`) by runs of
+//! days and the generation that wrote them (see [`DayFiles`]), the others by path.
+//!
 //! # Crash safety
 //!
 //! A batch never overwrites a file the manifest names: it writes new files with its
@@ -116,6 +119,9 @@ use crate::schema::Table;
 use crate::source::Source;
 use crate::{FastMap, FastSet};
 
+mod day_files;
+pub use day_files::DayFiles;
+
 const MANIFEST: &str = "manifest.json";
 /// The folders a batch is writing into (see the module's crash-safety notes).
 const PENDING: &str = "pending.json";
@@ -163,8 +169,9 @@ pub struct Manifest {
     pub stores: String,
     /// The exemptions file.
     pub exemptions: String,
-    /// Partials file per date.
-    pub partials: BTreeMap<String, String>,
+    /// Partials file per date (see [`DayFiles`]).
+    #[serde(serialize_with = "day_files::serialize", deserialize_with = "day_files::partials")]
+    pub partials: DayFiles,
     /// The partials files hold running totals: a file's sums for a key are over
     /// every day up to and including its date (the total on a day without a file is
     /// that of the latest file before it). Stores written before session 10 held
@@ -173,8 +180,8 @@ pub struct Manifest {
     pub cumulative: bool,
     /// Id file per business day of creation (in `id_zone`): the `(table, id)` of
     /// every event created that day.
-    #[serde(default)]
-    pub id_days: BTreeMap<String, String>,
+    #[serde(default, serialize_with = "day_files::serialize", deserialize_with = "day_files::ids")]
+    pub id_days: DayFiles,
     /// The UTC offset (`+08:00`) whose days key `id_days`: the store's rules' time
     /// zone when its first batch with `id_days` was written. Never changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,8 +195,9 @@ pub struct Manifest {
     /// Absent when there are none (and in stores written before session 13).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrections: Option<String>,
-    /// Daily score file per date.
-    pub daily: BTreeMap<String, String>,
+    /// Daily score file per date (see [`DayFiles`]).
+    #[serde(serialize_with = "day_files::serialize", deserialize_with = "day_files::daily")]
+    pub daily: DayFiles,
     /// Reject files of the batches, oldest first.
     pub rejects: Vec<String>,
     /// The boot of the operating system that committed this generation, where it
@@ -197,6 +205,15 @@ pub struct Manifest {
     /// on crash safety. Absent in stores written before session 15.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_id: Option<String>,
+}
+
+impl Manifest {
+    /// Every file the manifest names, relative to the store, sorted.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = referenced(self).into_iter().map(PathBuf::from).collect();
+        files.sort();
+        files
+    }
 }
 
 /// What to ingest.
@@ -317,9 +334,9 @@ fn remove_if_there(path: &Path) -> Result<()> {
     }
 }
 
-/// Where a batch of generation `g` writes the daily rows of `day`.
-fn daily_file(day: Day, g: &str) -> PathBuf {
-    PathBuf::from(format!("daily/date={day}/{g}.parquet"))
+/// Where the batch of `generation` writes the daily rows of `day`.
+fn daily_file(day: Day, generation: u64) -> PathBuf {
+    day_files::path(day_files::DAILY, day, generation)
 }
 
 /// The committed manifest, `None` for a new store.
@@ -341,7 +358,7 @@ pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
     let manifest = read_manifest(store)?
         .ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
     let mut keep = referenced(&manifest);
-    keep.extend([MANIFEST, LOCK]);
+    keep.extend([MANIFEST, LOCK].map(String::from));
     // The whole store, its top folder ("") included.
     let mut stray: Vec<PathBuf> = unnamed(store, &keep, [""], true)?
         .into_iter()
@@ -355,7 +372,7 @@ pub fn stray_files(store: &Path) -> Result<Vec<PathBuf>> {
 /// `recursive`) that are not in `keep` (paths relative to the store).
 fn unnamed<'d>(
     store: &Path,
-    keep: &FastSet<&str>,
+    keep: &FastSet<String>,
     dirs: impl IntoIterator<Item = &'d str>,
     recursive: bool,
 ) -> Result<Vec<PathBuf>> {
@@ -403,20 +420,41 @@ fn begin_writes(store: &Path, dirs: &BTreeSet<String>) -> Result<()> {
     output::sync_all(&[path], &[store.to_path_buf()])
 }
 
-/// Every file a manifest names, relative to the store (as the manifest writes it).
-fn referenced(m: &Manifest) -> FastSet<&str> {
-    let mut set: FastSet<&str> = FastSet::default();
-    set.extend([m.stores.as_str(), m.exemptions.as_str()]);
-    set.extend(m.rules.iter().map(String::as_str));
-    set.extend(m.partials.values().map(String::as_str));
-    set.extend(m.daily.values().map(String::as_str));
-    set.extend(m.rejects.iter().map(String::as_str));
-    set.extend(m.corrections.iter().map(String::as_str));
-    set.extend(m.id_days.values().map(String::as_str));
-    for days in m.ids.values() {
-        set.extend(days.values().map(String::as_str));
+/// Every file a manifest names, relative to the store.
+fn referenced(m: &Manifest) -> FastSet<String> {
+    let mut set: FastSet<String> = named(m).map(str::to_string).collect();
+    for (folder, files) in day_files_of(m) {
+        set.extend(files.iter().map(|(day, g)| day_files::path(folder, *day, *g).display().to_string()));
     }
     set
+}
+
+/// The files a manifest names by path (not by day).
+fn named(m: &Manifest) -> impl Iterator<Item = &str> {
+    [m.stores.as_str(), m.exemptions.as_str()]
+        .into_iter()
+        .chain(m.rules.iter().map(String::as_str))
+        .chain(m.rejects.iter().map(String::as_str))
+        .chain(m.corrections.iter().map(String::as_str))
+        .chain(m.ids.values().flat_map(|days| days.values().map(String::as_str)))
+}
+
+/// The manifest's files kept per day, with their folders.
+fn day_files_of(m: &Manifest) -> [(&'static str, &DayFiles); 3] {
+    [(day_files::PARTIALS, &m.partials), (day_files::DAILY, &m.daily), (day_files::IDS, &m.id_days)]
+}
+
+/// The files `before` names and `now` does not, relative to the store: those a
+/// batch replaced. Day by day for the files kept per day (no set of every path).
+fn replaced(before: &Manifest, now: &Manifest) -> Vec<PathBuf> {
+    let kept: FastSet<&str> = named(now).collect();
+    let mut gone: Vec<PathBuf> = named(before).filter(|f| !kept.contains(f)).map(PathBuf::from).collect();
+    for ((folder, was), (_, is)) in day_files_of(before).into_iter().zip(day_files_of(now)) {
+        gone.extend(
+            was.iter().filter(|(day, g)| is.get(day) != Some(g)).map(|(day, g)| day_files::path(folder, *day, *g)),
+        );
+    }
+    gone
 }
 
 /// Deletes the files under `dirs` (relative to the store; into sub-folders when
@@ -474,8 +512,8 @@ fn ids_schema(table: DataType) -> Arc<Schema> {
     Arc::new(Schema::new(vec![Field::new("table", table, false), Field::new("id", DataType::Utf8, false)]))
 }
 
-/// An id file to write: the day (text), its path in the store, its rows.
-type IdFile = (String, PathBuf, RecordBatch);
+/// An id file to write: the day, its path in the store, its rows.
+type IdFile = (Day, PathBuf, RecordBatch);
 
 /// Rejects the batch's events whose id an earlier batch (or an earlier row of this
 /// one) brought, and returns those rejects and the id files to write: for each
@@ -485,7 +523,7 @@ fn drop_ingested(
     manifest: &Manifest,
     zone: UtcOffset,
     ds: &mut Dataset,
-    g: &str,
+    generation: u64,
 ) -> Result<(Vec<Reject>, Vec<IdFile>)> {
     struct Events<'a> {
         table: Table,
@@ -544,9 +582,10 @@ fn drop_ingested(
         let ids_read = ids_schema(text_keys());
         by_day.sort_by_key(|(day, ..)| *day);
         for rows in by_day.chunk_by(|a, b| a.0 == b.0) {
-            let key = rows[0].0.to_string();
-            let stored = match manifest.id_days.get(&key) {
-                Some(f) => read_parquet_as(&store.join(f), Some(&ids_read))?,
+            let key = rows[0].0;
+            let stored_file = manifest.id_days.get(&key).map(|g| store.join(day_files::path(day_files::IDS, key, *g)));
+            let stored = match &stored_file {
+                Some(f) => read_parquet_as(f, Some(&ids_read))?,
                 None => Vec::new(),
             };
             // The ids are borrowed from the stored file's and the batch's columns (no
@@ -562,7 +601,7 @@ fn drop_ingested(
                 for (k, id) in names.keys().values().iter().zip(ids.iter()) {
                     let (Some(Some(table)), Some(id)) = (of_key.get(*k as usize), id) else {
                         return Err(Error::input(
-                            store.join(&manifest.id_days[&key]),
+                            stored_file.as_deref().unwrap_or(store),
                             "an id row without a known table",
                         ));
                     };
@@ -609,7 +648,7 @@ fn drop_ingested(
                     Arc::new(StringArray::from_iter_values(order.iter().map(|(_, id)| *id))),
                 ];
                 let batch = RecordBatch::try_new(ids_schema(DataType::Utf8), cols)?;
-                writes.push((key.clone(), PathBuf::from(format!("ids/date={key}/{g}.parquet")), batch));
+                writes.push((key, day_files::path(day_files::IDS, key, generation), batch));
             }
         }
         keeps.extend(tables.into_iter().map(|e| (e.table, e.keep)));
@@ -720,7 +759,7 @@ pub async fn ingest(
         None => rules_now.offset,
     };
     manifest.id_zone = Some(id_zone.to_string());
-    let (duplicates, id_writes) = drop_ingested(&req.store, &manifest, id_zone, &mut ds, &g)?;
+    let (duplicates, id_writes) = drop_ingested(&req.store, &manifest, id_zone, &mut ds, generation)?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         duplicates = duplicates.len(),
@@ -843,8 +882,7 @@ pub async fn ingest(
         }
         // A day without a stored file (none can be, short of a store edited by hand)
         // is scored whole.
-        let unstored: Vec<Day> =
-            rescore_some.keys().filter(|d| !manifest.daily.contains_key(&d.to_string())).copied().collect();
+        let unstored: Vec<Day> = rescore_some.keys().filter(|d| !manifest.daily.contains_key(d)).copied().collect();
         for day in unstored {
             rescore_some.remove(&day);
             rescore.insert(day);
@@ -854,9 +892,9 @@ pub async fn ingest(
     // Record where this batch writes, then write the new partials, ids, meta; then
     // score and write the daily rows.
     let parent = |rel: &Path| rel.parent().map(|p| p.display().to_string()).unwrap_or_default();
-    let mut dirs: BTreeSet<String> = rewritten.iter().map(|day| parent(&partials_file(*day, &g))).collect();
+    let mut dirs: BTreeSet<String> = rewritten.iter().map(|day| parent(&partials_file(*day, generation))).collect();
     dirs.extend(id_writes.iter().map(|(_, rel, _)| parent(rel)));
-    dirs.extend(rescore.iter().chain(rescore_some.keys()).map(|day| parent(&daily_file(*day, &g))));
+    dirs.extend(rescore.iter().chain(rescore_some.keys()).map(|day| parent(&daily_file(*day, generation))));
     if previous.is_none() {
         dirs.insert("rules".into());
     }
@@ -874,13 +912,14 @@ pub async fn ingest(
     progress.stage("writing partials and ids", Some((rewritten.len() + id_writes.len()) as u64));
     let mut id_files = Vec::new();
     for (key, rel, ids) in id_writes {
-        manifest.id_days.insert(key, rel.display().to_string());
+        manifest.id_days.insert(key, generation);
         id_files.push((req.store.join(rel), ids));
     }
     id_files.extend(new_corrections);
     // Every file the batch writes has a name no committed manifest refers to: each is
     // written in place, and all are synced together just before the commit.
-    let mut written = write_cumulative(&req.store, &mut manifest, &rewritten, &into_totals, &g, id_files, progress)?;
+    let mut written =
+        write_cumulative(&req.store, &mut manifest, &rewritten, &into_totals, generation, id_files, progress)?;
     if previous.is_none() {
         std::fs::create_dir_all(req.store.join("rules")).map_err(|e| Error::io(&req.store, e))?;
         for r in book.versions() {
@@ -924,7 +963,7 @@ pub async fn ingest(
         for day in &rescore {
             let rows = by_day.remove(day).unwrap_or_default();
             rows_written += rows.len();
-            written.push(write_daily(&req.store, *day, &g, &output::daily_batch(&rows)?)?);
+            written.push(write_daily(&req.store, *day, generation, &output::daily_batch(&rows)?)?);
             progress.advance(1);
         }
     }
@@ -959,18 +998,18 @@ pub async fn ingest(
         let stored = &manifest.daily;
         let merge = |(day, stores, rows): &(Day, &BTreeSet<&str>, Vec<ScoreRow>)| -> Result<PathBuf> {
             let new = output::daily_batch(rows)?;
-            let old = match stored.get(&day.to_string()) {
-                Some(rel) => read_parquet_as(&req.store.join(rel), Some(&new.schema()))?,
+            let old = match stored.get(day) {
+                Some(g) => read_parquet_as(&req.store.join(daily_file(*day, *g)), Some(&new.schema()))?,
                 None => Vec::new(),
             };
-            let path = write_daily(&req.store, *day, &g, &replace_rows(&old, &new, stores)?)?;
+            let path = write_daily(&req.store, *day, generation, &replace_rows(&old, &new, stores)?)?;
             progress.advance(1);
             Ok(path)
         };
         written.extend(crate::on_every_core(&days, merge, "a thread rewriting daily rows")?);
     }
     for day in rescore.iter().chain(rescore_some.keys()) {
-        manifest.daily.insert(day.to_string(), daily_file(*day, &g).display().to_string());
+        manifest.daily.insert(*day, generation);
     }
 
     // Rejects of this batch, then the commit.
@@ -989,8 +1028,7 @@ pub async fn ingest(
     tracing::info!(seconds = started.elapsed().as_secs_f64(), "Committed.");
     // What this batch replaced; leftovers of a killed run go at the next `open`.
     if let Some(before) = &previous {
-        let now = referenced(&manifest);
-        for rel in referenced(before).difference(&now) {
+        for rel in replaced(before, &manifest) {
             remove_if_there(&req.store.join(rel))?;
         }
     }
@@ -1020,8 +1058,8 @@ pub async fn ingest(
 
 /// Writes a day's daily rows as this batch's file of that day; returns its path
 /// (not synced).
-fn write_daily(store: &Path, day: Day, g: &str, rows: &RecordBatch) -> Result<PathBuf> {
-    let path = store.join(daily_file(day, g));
+fn write_daily(store: &Path, day: Day, generation: u64, rows: &RecordBatch) -> Result<PathBuf> {
+    let path = store.join(daily_file(day, generation));
     std::fs::create_dir_all(path.parent().unwrap_or(store)).map_err(|e| Error::io(&path, e))?;
     output::write_store_parquet(&path, rows)?;
     Ok(path)
@@ -1118,9 +1156,9 @@ type PartialKey = (Arc<str>, u8, Arc<str>);
 /// A partials file's rows, sorted by key, each key once.
 type Rows = Vec<(PartialKey, MeasureSums)>;
 
-/// Where a batch of generation `g` writes the partials of `day`.
-fn partials_file(day: Day, g: &str) -> PathBuf {
-    PathBuf::from(format!("partials/date={day}/{g}.parquet"))
+/// Where the batch of `generation` writes the partials of `day`.
+fn partials_file(day: Day, generation: u64) -> PathBuf {
+    day_files::path(day_files::PARTIALS, day, generation)
 }
 
 fn partials_file_batch(rows: &[(PartialKey, MeasureSums)]) -> Result<RecordBatch> {
@@ -1233,12 +1271,7 @@ fn cumulative_days(m: &Manifest, deltas: &BTreeMap<Day, Rows>) -> Result<BTreeSe
         (true, Some(first)) => Some(*first),
         (false, _) => None,
     };
-    for key in m.partials.keys() {
-        let day = parse_day(key)?;
-        if first.is_none_or(|f| day >= f) {
-            days.insert(day);
-        }
-    }
+    days.extend(m.partials.keys().filter(|day| first.is_none_or(|f| **day >= f)));
     Ok(days)
 }
 
@@ -1251,7 +1284,7 @@ pub const REWRITE_DAYS: usize = 8;
 /// has fewer files or holds per-day sums) and the late ones, kept as corrections.
 fn split_late(m: &Manifest, mut deltas: BTreeMap<Day, Rows>) -> Result<(BTreeMap<Day, Rows>, BTreeMap<Day, Rows>)> {
     let cutoff = match m.partials.keys().rev().nth(REWRITE_DAYS - 1) {
-        Some(day) if m.cumulative => parse_day(day)?,
+        Some(day) if m.cumulative => *day,
         _ => return Ok((deltas, BTreeMap::new())),
     };
     let into_totals = deltas.split_off(&cutoff);
@@ -1317,18 +1350,19 @@ fn write_cumulative(
     m: &mut Manifest,
     days: &BTreeSet<Day>,
     deltas: &BTreeMap<Day, Rows>,
-    g: &str,
+    generation: u64,
     others: Vec<(PathBuf, RecordBatch)>,
     progress: &dyn Progress,
 ) -> Result<Vec<PathBuf>> {
-    let stored: BTreeMap<Day, PathBuf> =
-        m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, store.join(f)))).collect::<Result<_>>()?;
+    // The totals stored before this batch (a copy: the batch's days replace theirs).
+    let stored = m.partials.clone();
+    let path = |day: &Day, g: &u64| store.join(partials_file(*day, *g));
     // The stored running total before the first day written, unless that day has a
     // stored total of its own, which holds it (a per-day store starts from nothing:
     // all its days are written).
     let before_first = match days.first() {
         Some(first) if m.cumulative && !stored.contains_key(first) => {
-            stored.range(..*first).next_back().map(|(_, path)| path.clone())
+            stored.range(..*first).next_back().map(|(day, g)| path(day, g))
         }
         _ => None,
     };
@@ -1338,7 +1372,7 @@ fn write_cumulative(
     let mut written = Vec::new();
     let days: Vec<Day> = days.iter().copied().collect();
     for (i, group) in days.chunks(FILES_PER_CORE * crate::cores()).enumerate() {
-        let mut paths: Vec<PathBuf> = group.iter().filter_map(|day| stored.get(day).cloned()).collect();
+        let mut paths: Vec<PathBuf> = group.iter().filter_map(|day| stored.get(day).map(|g| path(day, g))).collect();
         paths.extend(before_first.iter().filter(|_| i == 0).cloned());
         let mut read = crate::on_every_core(&paths, |p| read_rows(p), "a thread reading partials")?;
         tracing::debug!(files = paths.len(), "Read running totals.");
@@ -1354,9 +1388,8 @@ fn write_cumulative(
             if let Some(delta) = deltas.get(day) {
                 added = add_rows(&added, delta);
             }
-            let rel = partials_file(*day, g);
-            files.push((store.join(&rel), partials_file_batch(&add_rows(&before, &added))?));
-            m.partials.insert(day.to_string(), rel.display().to_string());
+            files.push((path(day, &generation), partials_file_batch(&add_rows(&before, &added))?));
+            m.partials.insert(*day, generation);
         }
         tracing::debug!(files = files.len(), "Added the batch's sums; writing.");
         write_files(&files, progress)?;
@@ -1394,7 +1427,7 @@ fn load_partials(
             read[usize::from(term.measure().code())] = true;
         }
     }
-    let stored: Vec<(Day, &String)> = m.partials.iter().map(|(d, f)| Ok((parse_day(d)?, f))).collect::<Result<_>>()?;
+    let stored: Vec<(Day, u64)> = m.partials.iter().map(|(d, g)| (*d, *g)).collect();
     // The file holding the total as of `day`: the latest on or before it (none: zero).
     let latest = |day: Day| stored.partition_point(|(d, _)| *d <= day).checked_sub(1);
     let mut needed = BTreeSet::new();
@@ -1402,7 +1435,8 @@ fn load_partials(
         needed.extend(latest(day));
         needed.extend(windows.iter().filter_map(|w| latest(day.plus(-(*w as i32)))));
     }
-    let files: Vec<(Day, PathBuf)> = needed.iter().map(|i| (stored[*i].0, store.join(stored[*i].1))).collect();
+    let files: Vec<(Day, PathBuf)> =
+        needed.iter().map(|i| (stored[*i].0, store.join(partials_file(stored[*i].0, stored[*i].1)))).collect();
     let index: FastMap<&str, usize> = stores.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
     let mut parts: Vec<DayPartials> =
         profiles.iter().map(|_| DayPartials::with_days(stores.len(), [files.len(); Measure::ALL.len()])).collect();
@@ -1602,7 +1636,11 @@ fn commit(store: &Path, m: &Manifest, mut written: Vec<PathBuf>, early: output::
 pub fn daily_batches(store: &Path) -> Result<Vec<RecordBatch>> {
     let _lock = lock(store, false)?;
     let m = open(store)?.ok_or_else(|| Error::InvalidRequest(format!("{} is not a dengta store", store.display())))?;
-    m.daily.values().map(|f| read_parquet(&store.join(f))).collect::<Result<Vec<_>>>().map(|v| v.concat())
+    m.daily
+        .iter()
+        .map(|(d, g)| read_parquet(&store.join(daily_file(*d, *g))))
+        .collect::<Result<Vec<_>>>()
+        .map(|v| v.concat())
 }
 
 /// The store's committed content as sorted text lines (every daily row, partial
@@ -1616,9 +1654,9 @@ pub fn content_lines(store: &Path) -> Result<Vec<String>> {
     let files = m
         .daily
         .iter()
-        .map(|(d, f)| (format!("daily {d}"), f))
-        .chain(m.partials.iter().map(|(d, f)| (format!("partials {d}"), f)))
-        .chain(m.corrections.iter().map(|f| ("corrections".to_string(), f)));
+        .map(|(d, g)| (format!("daily {d}"), daily_file(*d, *g)))
+        .chain(m.partials.iter().map(|(d, g)| (format!("partials {d}"), partials_file(*d, *g))))
+        .chain(m.corrections.iter().map(|f| ("corrections".to_string(), PathBuf::from(f))));
     for (prefix, f) in files {
         for b in read_parquet(&store.join(f))? {
             let formatters = b
