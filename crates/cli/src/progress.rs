@@ -7,11 +7,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Draws one bar or spinner per engine stage.
 pub struct Bars {
     current: Mutex<Option<ProgressBar>>,
+    /// Whether stderr is a terminal. When it is not, no bar is made at all: a hidden
+    /// one would draw nothing, but a spinner's steady tick still starts a thread
+    /// (three in a day's `dengta ingest`, about 0.3 ms of its 15).
+    shown: bool,
 }
 
 impl Bars {
     pub fn new() -> Bars {
-        Bars { current: Mutex::new(None) }
+        use std::io::IsTerminal;
+        Bars { current: Mutex::new(None), shown: std::io::stderr().is_terminal() }
     }
 
     pub fn finish(&self) {
@@ -25,6 +30,9 @@ impl Bars {
 
 impl dengta_engine::Progress for Bars {
     fn stage(&self, name: &str, total: Option<u64>) {
+        if !self.shown {
+            return;
+        }
         let Ok(mut current) = self.current.lock() else { return };
         if let Some(bar) = current.take() {
             bar.finish_and_clear();
