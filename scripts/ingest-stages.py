@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where one nightly `dengta ingest` spends its time, stage by stage.
 
-    scripts/ingest-stages.py [--orders 1000000] [--runs 8] [--wait 3] [--binary PATH]...
+    scripts/ingest-stages.py [--orders 1000000] [--runs 8] [--wait 3] [--binary PATH[=STORE]]...
 
 Needs the store that `scripts/bench-duckdb.sh ORDERS` builds
 (`$BENCH_DIR/inc-ORDERS/store`, by default under /tmp/dengta-bench). Each run
@@ -11,7 +11,8 @@ the log's `seconds=` fields (time since the ingest started); first, when the sto
 was last committed in another boot of the system, an empty batch commits it in
 this one (scripts/commit-in-this-boot.py, as in the bench). `outside` is the wall
 time minus the last of them: process start, printing, shutdown. With several
-`--binary`, runs alternate between them (same machine, same minutes). Prints one
+`--binary`, runs alternate between them (same machine, same minutes); `PATH=STORE`
+times PATH on copies of STORE (a store in that binary's format). Prints one
 row per run, in ms, and the median of each column per binary.
 
 With `--marks`, the runs log at debug level (`DENGTA_LOG=dengta_engine=debug`) and
@@ -45,9 +46,9 @@ def log_marks(stderr, spawned, ended):
     return marks + [("(printing and exit)", (ended - last) * 1000)]
 
 
-def one_run(binary, base, copy, wait, marks=False):
+def one_run(binary, store, base, copy, wait, marks=False):
     shutil.rmtree(copy, ignore_errors=True)
-    subprocess.run(["cp", "-a", os.path.join(base, "store"), copy], check=True)
+    subprocess.run(["cp", "-a", store, copy], check=True)
     subprocess.run(["sync"], check=True)
     time.sleep(wait)
     settle = os.path.join(os.path.dirname(os.path.abspath(__file__)), "settle-disk.py")
@@ -75,7 +76,12 @@ def main():
     ap.add_argument("--orders", default="1000000")
     ap.add_argument("--runs", type=int, default=8, help="runs per binary")
     ap.add_argument("--wait", type=float, default=3.0, help="seconds between the copy's sync and the ingest")
-    ap.add_argument("--binary", action="append", help="default: target/release/dengta")
+    ap.add_argument(
+        "--binary",
+        action="append",
+        help="default: target/release/dengta; PATH=STORE times PATH on copies of STORE instead of the bench's store "
+        "(for binaries whose store formats differ)",
+    )
     ap.add_argument("--marks", action="store_true", help="median time between debug log lines instead")
     a = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -83,18 +89,19 @@ def main():
     base = os.path.join(os.environ.get("BENCH_DIR", "/tmp/dengta-bench"), f"inc-{a.orders}")
     if not os.path.exists(os.path.join(base, "store", "manifest.json")):
         raise SystemExit(f"no store at {base}/store: run scripts/bench-duckdb.sh {a.orders} first")
+    stores = {b: b.split("=", 1)[1] if "=" in b else os.path.join(base, "store") for b in binaries}
     # A nightly batch follows one committed in the same boot (as in the bench).
     here = os.path.dirname(os.path.abspath(__file__))
-    subprocess.run(
-        ["python3", os.path.join(here, "commit-in-this-boot.py"), binaries[0], os.path.join(base, "store")], check=True
-    )
+    for store in sorted(set(stores.values())):
+        committer = next(b for b in binaries if stores[b] == store).split("=", 1)[0]
+        subprocess.run(["python3", os.path.join(here, "commit-in-this-boot.py"), committer, store], check=True)
     header = ["wall"] + STAGES + ["outside"]
     rows = {b: [] for b in binaries}
     with tempfile.TemporaryDirectory(dir=os.path.dirname(base)) as tmp:
         copy = os.path.join(tmp, "store")
         for _ in range(a.runs):
             for b in binaries:
-                rows[b].append(one_run(b, base, copy, a.wait, a.marks))
+                rows[b].append(one_run(b.split("=", 1)[0], stores[b], base, copy, a.wait, a.marks))
     if a.marks:
         for b in binaries:
             print(b)
