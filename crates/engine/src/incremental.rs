@@ -339,6 +339,11 @@ fn daily_file(day: Day, generation: u64) -> PathBuf {
     day_files::path(day_files::DAILY, day, generation)
 }
 
+/// Where the batch of `generation` writes the ids of the events created on `day`.
+fn ids_file(day: Day, generation: u64) -> PathBuf {
+    day_files::path(day_files::IDS, day, generation)
+}
+
 /// The committed manifest, `None` for a new store.
 fn read_manifest(store: &Path) -> Result<Option<Manifest>> {
     let path = store.join(MANIFEST);
@@ -583,7 +588,7 @@ fn drop_ingested(
         by_day.sort_by_key(|(day, ..)| *day);
         for rows in by_day.chunk_by(|a, b| a.0 == b.0) {
             let key = rows[0].0;
-            let stored_file = manifest.id_days.get(&key).map(|g| store.join(day_files::path(day_files::IDS, key, *g)));
+            let stored_file = manifest.id_days.get(&key).map(|g| store.join(ids_file(key, *g)));
             let stored = match &stored_file {
                 Some(f) => read_parquet_as(f, Some(&ids_read))?,
                 None => Vec::new(),
@@ -648,7 +653,7 @@ fn drop_ingested(
                     Arc::new(StringArray::from_iter_values(order.iter().map(|(_, id)| *id))),
                 ];
                 let batch = RecordBatch::try_new(ids_schema(DataType::Utf8), cols)?;
-                writes.push((key, day_files::path(day_files::IDS, key, generation), batch));
+                writes.push((key, ids_file(key, generation), batch));
             }
         }
         keeps.extend(tables.into_iter().map(|e| (e.table, e.keep)));
