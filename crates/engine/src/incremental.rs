@@ -154,9 +154,19 @@ fn lock(store: &Path, exclusive: bool) -> Result<StoreLock> {
     }
 }
 
+/// The manifest format this dengta writes: 2 since the per-day files are named by
+/// runs of days (session 20). A manifest without a `format` is of format 1 (every
+/// earlier form), still read and written back as [`FORMAT`] by the next batch. A
+/// manifest of a later format is refused: read by this dengta, what it does not know
+/// would be lost when the batch writes the manifest back.
+pub const FORMAT: u32 = 2;
+
 /// The committed state of a store folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
+    /// The manifest's format ([`FORMAT`]; 1 when absent).
+    #[serde(default = "format_1")]
+    pub format: u32,
     /// Batches committed so far.
     pub generation: u64,
     /// First day scored.
@@ -344,15 +354,40 @@ fn ids_file(day: Day, generation: u64) -> PathBuf {
     day_files::path(day_files::IDS, day, generation)
 }
 
+fn format_1() -> u32 {
+    1
+}
+
 /// The committed manifest, `None` for a new store.
 fn read_manifest(store: &Path) -> Result<Option<Manifest>> {
     let path = store.join(MANIFEST);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str::<Manifest>(&text)
-            .map(Some)
-            .map_err(|e| Error::input(&path, format!("not a dengta store manifest: {e}"))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(&path, e)),
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    /// Only the format, of a manifest this dengta cannot read otherwise.
+    #[derive(Deserialize)]
+    struct Format {
+        #[serde(default = "format_1")]
+        format: u32,
+    }
+    let too_new = |format: u32| {
+        Error::input(
+            &path,
+            format!(
+                "the store was written by a newer dengta (manifest format {format}; this dengta reads formats up \
+                 to {FORMAT}): use that dengta or a later one; nothing was changed"
+            ),
+        )
+    };
+    match serde_json::from_str::<Manifest>(&text) {
+        Ok(manifest) if manifest.format > FORMAT => Err(too_new(manifest.format)),
+        Ok(manifest) => Ok(Some(manifest)),
+        Err(e) => Err(match serde_json::from_str::<Format>(&text) {
+            Ok(Format { format }) if format > FORMAT => too_new(format),
+            _ => Error::input(&path, format!("not a dengta store manifest: {e}")),
+        }),
     }
 }
 
@@ -754,6 +789,7 @@ pub async fn ingest(
     tracing::debug!(seconds = started.elapsed().as_secs_f64(), "Read the rules.");
     let mut manifest = previous.clone().unwrap_or_default();
     manifest.generation = generation;
+    manifest.format = FORMAT;
 
     // Drop events already ingested, recording the new ids.
     progress.stage("checking event ids against earlier batches", None);

@@ -153,7 +153,7 @@ const CSV_BUFFER: usize = 64 << 10;
 
 fn csv_rows(path: &Path, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> Result<()>) -> Result<()> {
     let mut records = Records::open(path)?;
-    let header: Vec<String> = if records.next(path)? {
+    let header: Vec<String> = if records.next()? {
         (0..records.len())
             .map(|i| {
                 let h = String::from_utf8_lossy(records.field(i)).into_owned();
@@ -165,7 +165,7 @@ fn csv_rows(path: &Path, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> R
     };
     let positions = map_columns(path, table, &header)?;
     let mut row_no = 0u64;
-    while records.next(path)? {
+    while records.next()? {
         row_no += 1;
         if records.len() != header.len() {
             on_row(row_no, Row::Malformed(records.raw()))?;
@@ -212,7 +212,9 @@ fn csv_rows(path: &Path, table: Table, on_row: &mut dyn FnMut(u64, Row<'_>) -> R
 /// `csv::Reader` builds one per file: here a file's parser is taken from [`PARSERS`]
 /// and given back, reset, when the file is done. (`csv_core::Reader::clone` loses
 /// the table, so parsers are reused, not copied.)
-struct Records {
+struct Records<'a> {
+    /// The file's path, to name it in an error.
+    path: &'a Path,
     file: File,
     parser: csv_core::Reader,
     /// Bytes read from the file; `buf[start..end]` not parsed yet.
@@ -229,7 +231,7 @@ struct Records {
 /// Parsers built and not in use: as many as files were read at once.
 static PARSERS: std::sync::Mutex<Vec<csv_core::Reader>> = std::sync::Mutex::new(Vec::new());
 
-impl Drop for Records {
+impl Drop for Records<'_> {
     fn drop(&mut self) {
         let mut parser = std::mem::take(&mut self.parser);
         parser.reset();
@@ -237,13 +239,14 @@ impl Drop for Records {
     }
 }
 
-impl Records {
-    fn open(path: &Path) -> Result<Self> {
+impl<'a> Records<'a> {
+    fn open(path: &'a Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let reused = PARSERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
         #[expect(clippy::unwrap_or_default, reason = "`Reader::default` has no transition table; `new` builds it")]
         let parser = reused.unwrap_or_else(csv_core::Reader::new);
         Ok(Records {
+            path,
             file,
             parser,
             buf: vec![0; CSV_BUFFER].into_boxed_slice(),
@@ -256,7 +259,7 @@ impl Records {
     }
 
     /// Reads the next record; `false` at the end of the file.
-    fn next(&mut self, path: &Path) -> Result<bool> {
+    fn next(&mut self) -> Result<bool> {
         use csv_core::ReadRecordResult;
         use std::io::Read;
         let (mut written, mut ended) = (0, 0);
@@ -266,7 +269,7 @@ impl Records {
                 self.end = loop {
                     match self.file.read(&mut self.buf) {
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        read => break read.map_err(|e| Error::io(path, e))?,
+                        read => break read.map_err(|e| Error::io(self.path, e))?,
                     }
                 };
                 self.start = 0;
@@ -436,7 +439,7 @@ mod tests {
     fn records(path: &Path) -> Vec<Vec<String>> {
         let mut records = Records::open(path).expect("open");
         let mut all = Vec::new();
-        while records.next(path).expect("read") {
+        while records.next().expect("read") {
             all.push((0..records.len()).map(|i| String::from_utf8_lossy(records.field(i)).into_owned()).collect());
         }
         all

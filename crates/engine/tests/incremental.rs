@@ -446,6 +446,73 @@ fn a_file_left_by_a_power_cut_goes_at_the_first_opening_after_a_reboot() {
     assert_eq!(m.boot_id.as_deref(), Some(this_boot.as_str()));
 }
 
+/// A store manifest without a `format` (every store before format 2, as the fixture)
+/// is read and written back in this dengta's format by its next batch. One of a later
+/// format is refused with a message saying so, whether or not the rest of it parses,
+/// and the store is left as it was, byte for byte: read, what this dengta does not
+/// know would be lost when it wrote the manifest back.
+#[test]
+fn a_store_of_a_later_format_is_refused_and_one_of_an_earlier_is_upgraded() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/legacy-ids");
+    let work = tempfile::tempdir().expect("temp");
+    let store = work.path().join("store");
+    copy_dir(&fixture.join("store"), &store);
+    let path = store.join("manifest.json");
+    let text = std::fs::read_to_string(&path).expect("manifest");
+    assert!(!text.contains("\"format\""), "the fixture predates the format field");
+    assert_eq!(serde_json::from_str::<incremental::Manifest>(&text).expect("json").format, 1);
+
+    let book = RuleBook::default_book();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let empty = work.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let ingest = |batch: &Path| {
+        let req = IngestRequest { batch: batch.to_path_buf(), store: store.clone(), from: None, day: None };
+        rt.block_on(incremental::ingest(&req, Some(&book), &NoProgress))
+    };
+    ingest(&empty).expect("an empty batch");
+    let upgraded: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("manifest")).expect("json");
+    assert_eq!(upgraded["format"], incremental::FORMAT);
+
+    let later = incremental::FORMAT + 1;
+    let mut parses = upgraded.clone();
+    parses["format"] = later.into();
+    parses["something_new"] = "this dengta does not know it".into();
+    let mut does_not_parse = parses.clone();
+    does_not_parse["daily"] = serde_json::json!({"kind": "a form this dengta cannot read"});
+    for manifest in [parses, does_not_parse] {
+        std::fs::write(&path, serde_json::to_string_pretty(&manifest).expect("json")).expect("write");
+        let before = files_of(&store);
+        let err = ingest(&fixture.join("full")).expect_err("a later format");
+        assert!(matches!(err, dengta_engine::Error::InvalidInput { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.contains("manifest.json") && message.contains("newer dengta"), "{message}");
+        assert!(message.contains(&format!("format {later}")), "{message}");
+        assert_eq!(files_of(&store), before, "nothing changed");
+        let err = incremental::content_lines(&store).expect_err("readers refuse it too");
+        assert!(err.to_string().contains("newer dengta"), "{err}");
+    }
+}
+
+/// Every file under `dir` with its bytes, by path relative to `dir`.
+fn files_of(dir: &Path) -> BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for e in std::fs::read_dir(&folder).expect("read dir") {
+            let e = e.expect("entry");
+            if e.file_type().expect("type").is_dir() {
+                folders.push(e.path());
+            } else {
+                let relative = e.path().strip_prefix(dir).expect("under dir").to_path_buf();
+                files.insert(relative, std::fs::read(e.path()).expect("read"));
+            }
+        }
+    }
+    files
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir") {
